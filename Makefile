@@ -1,0 +1,53 @@
+# make book  — set up .venv, execute every notebook and build the site into _build/html
+# make test  — set up .venv and run every test (unit, notebook hygiene, nbval, site build, browser)
+# make lab   — JupyterLab on the book's notebooks;  make serve — the built site on 127.0.0.1:8000
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The site build; tests/test_site.py runs the same command.
+BUILD  := $(BIN)/jupyter-book build --warningiserror --keep-going .
+
+.PHONY: book test lab serve bench lint format vendor set-repo clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BUILD)
+	@echo "The site is in _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+serve:
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
+
+vendor:
+	book/_ext/vendor_assets.sh
+
+# make set-repo URL=https://github.com/OWNER/REPO [BRANCH=main]
+set-repo: $(STAMP)
+	$(BIN)/python book/_ext/set_repository.py "$(URL)" "$(or $(BRANCH),main)"
+
+clean:
+	rm -rf _build .jupyter_cache .pytest_cache .ruff_cache

@@ -1,0 +1,152 @@
+"""The small core every chapter uses: device choice, seeding, timing and experiment sizing."""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+__all__ = ["device", "on_gpu", "seed_all", "size_for", "Timer", "timeit"]
+
+DEVICE_ENV = "MLBOOK_DEVICE"
+SIZE_ENV = "MLBOOK_SIZE"
+_DEVICE_KINDS = ("cpu", "cuda", "mps")
+T = TypeVar("T")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def device() -> torch.device:
+    """The device the book's experiments run on.
+
+    CUDA if present, then Apple's MPS, then the CPU. The environment variable ``MLBOOK_DEVICE``
+    overrides the choice: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+    """
+    wanted = os.environ.get(DEVICE_ENV, "").strip().lower()
+    if not wanted:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    kind, _, index = wanted.partition(":")
+    if kind not in _DEVICE_KINDS or (index and (kind != "cuda" or not index.isdigit())):
+        raise ValueError(
+            f"{DEVICE_ENV}={wanted!r} is not a device name; allowed: "
+            "'cpu', 'cuda', 'cuda:N' (N a GPU index) or 'mps'"
+        )
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{DEVICE_ENV}={wanted!r} but torch sees no CUDA GPU here")
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(
+                f"{DEVICE_ENV}={wanted!r} but only {torch.cuda.device_count()} CUDA GPU(s) exist"
+            )
+    if kind == "mps" and not _mps_available():
+        raise ValueError(f"{DEVICE_ENV}={wanted!r} but torch sees no Apple MPS device here")
+    return torch.device(wanted)
+
+
+def on_gpu(dev: torch.device | str | None = None) -> bool:
+    """Whether ``dev`` (default: :func:`device`) is a GPU, i.e. CUDA or MPS."""
+    dev = device() if dev is None else torch.device(dev)
+    return dev.type in ("cuda", "mps")
+
+
+def size_for(cpu: T, gpu: T, dev: torch.device | str | None = None) -> T:
+    """Pick an experiment's size: ``cpu`` keeps a notebook within its CPU time budget, ``gpu``
+    is the bigger run a GPU affords.
+
+    ``MLBOOK_SIZE=cpu`` or ``MLBOOK_SIZE=gpu`` forces one of the two (e.g. to rehearse the
+    CPU-sized run on a GPU machine).
+    """
+    forced = os.environ.get(SIZE_ENV, "").strip().lower()
+    if forced not in ("", "cpu", "gpu"):
+        raise ValueError(
+            f"{SIZE_ENV}={forced!r} is not allowed; use 'cpu', 'gpu' or leave it unset"
+        )
+    if forced:
+        return gpu if forced == "gpu" else cpu
+    return gpu if on_gpu(dev) else cpu
+
+
+def seed_all(seed: int, deterministic: bool = True) -> None:
+    """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with ``seed``.
+
+    With ``deterministic=True`` torch is also asked for deterministic algorithms (warning,
+    not failing, where an operation has none), so a rerun gives the same numbers.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must lie in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002  (the legacy global generator is what notebooks use)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def _synchronize(dev: torch.device | None) -> None:
+    if dev is not None and dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    elif dev is not None and dev.type == "mps":
+        torch.mps.synchronize()
+
+
+class Timer:
+    """Wall-clock timer as a context manager; waits for the GPU so its figures are honest.
+
+    >>> with Timer() as t:
+    ...     _ = sum(range(1000))
+    >>> t.elapsed >= 0
+    True
+    """
+
+    def __init__(self, dev: torch.device | str | None = None) -> None:
+        self.device = None if dev is None else torch.device(dev)
+        self.elapsed: float = float("nan")
+        self._start: float | None = None
+
+    def __enter__(self) -> Timer:
+        _synchronize(self.device)
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _synchronize(self.device)
+        assert self._start is not None
+        self.elapsed = time.perf_counter() - self._start
+
+
+def timeit(
+    fn: Callable[[], object],
+    repeat: int = 5,
+    warmup: int = 1,
+    dev: torch.device | str | None = None,
+) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeat`` runs after ``warmup`` runs."""
+    if not callable(fn):
+        raise ValueError("fn must be a callable taking no arguments")
+    if repeat < 1 or warmup < 0:
+        raise ValueError(f"need repeat >= 1 and warmup >= 0, got repeat={repeat}, warmup={warmup}")
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        with Timer(dev) as t:
+            fn()
+        times.append(t.elapsed)
+    return statistics.median(times)

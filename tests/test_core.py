@@ -1,0 +1,113 @@
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import mlbook
+from mlbook import core
+
+
+def test_device_defaults_to_cpu_without_gpu(monkeypatch):
+    monkeypatch.delenv("MLBOOK_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(core, "_mps_available", lambda: False)
+    assert mlbook.device() == torch.device("cpu")
+
+
+def test_device_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.delenv("MLBOOK_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert mlbook.device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(core, "_mps_available", lambda: True)
+    assert mlbook.device() == torch.device("mps")
+
+
+def test_device_env_override(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("MLBOOK_DEVICE", "cpu")
+    assert mlbook.device() == torch.device("cpu")
+    monkeypatch.setenv("MLBOOK_DEVICE", " CUDA:1 ")
+    assert mlbook.device() == torch.device("cuda", 1)
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "cpu:0", "tpu", "mps:1"])
+def test_device_env_bad_value_names_variable_and_choices(monkeypatch, bad):
+    monkeypatch.setenv("MLBOOK_DEVICE", bad)
+    with pytest.raises(ValueError, match=r"MLBOOK_DEVICE.*'cpu', 'cuda', 'cuda:N'.*'mps'"):
+        mlbook.device()
+
+
+def test_device_env_unavailable_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(core, "_mps_available", lambda: False)
+    for name in ("cuda", "mps"):
+        monkeypatch.setenv("MLBOOK_DEVICE", name)
+        with pytest.raises(ValueError, match="MLBOOK_DEVICE"):
+            mlbook.device()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("MLBOOK_DEVICE", "cuda:3")
+    with pytest.raises(ValueError, match="only 1 CUDA"):
+        mlbook.device()
+
+
+def test_on_gpu_and_size_for(monkeypatch):
+    monkeypatch.delenv("MLBOOK_SIZE", raising=False)
+    assert not mlbook.on_gpu("cpu") and mlbook.on_gpu("cuda") and mlbook.on_gpu("mps")
+    assert mlbook.size_for(100, 10_000, "cpu") == 100
+    assert mlbook.size_for(100, 10_000, "cuda") == 10_000
+    monkeypatch.setenv("MLBOOK_SIZE", "gpu")
+    assert mlbook.size_for(100, 10_000, "cpu") == 10_000
+    monkeypatch.setenv("MLBOOK_SIZE", "cpu")
+    assert mlbook.size_for(100, 10_000, "cuda") == 100
+    monkeypatch.setenv("MLBOOK_SIZE", "huge")
+    with pytest.raises(ValueError, match="MLBOOK_SIZE"):
+        mlbook.size_for(1, 2, "cpu")
+
+
+def test_seed_all_reproduces_every_generator():
+    def draw():
+        import random
+
+        return random.random(), np.random.rand(), torch.rand(3).tolist()  # noqa: NPY002
+
+    mlbook.seed_all(123)
+    first = draw()
+    mlbook.seed_all(123)
+    assert draw() == first
+    mlbook.seed_all(124)
+    assert draw() != first
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "0", True, None])
+def test_seed_all_rejects_bad_seeds(bad):
+    with pytest.raises(ValueError, match="seed"):
+        mlbook.seed_all(bad)
+
+
+def test_timer_measures_elapsed_time():
+    with mlbook.Timer() as t:
+        time.sleep(0.05)
+    assert 0.04 < t.elapsed < 1.0
+
+
+def test_timeit_median_and_errors():
+    calls = []
+    seconds = mlbook.timeit(lambda: calls.append(time.sleep(0.01)), repeat=3, warmup=2)
+    assert len(calls) == 5 and 0.005 < seconds < 0.5
+    with pytest.raises(ValueError, match="repeat"):
+        mlbook.timeit(lambda: None, repeat=0)
+    with pytest.raises(ValueError, match="callable"):
+        mlbook.timeit(42)
+
+
+@pytest.mark.gpu
+def test_timer_synchronizes_cuda():
+    x = torch.randn(2048, 2048, device="cuda")
+    with mlbook.Timer("cuda") as t:
+        x @ x
+    assert t.elapsed > 0

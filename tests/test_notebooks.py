@@ -1,0 +1,97 @@
+"""Notebook hygiene: the conventions of shared/DESIGN.md and CHAPTER_GUIDE.md, for every notebook."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+CHAPTERS = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+REPO = CONFIG["repository"]
+BIB_KEYS = set(re.findall(r"@\w+\{([^,\s]+),", (ROOT / "book/references.bib").read_text("utf-8")))
+
+
+def _markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _code(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def _toc_files(node) -> list[str]:
+    files = []
+    if isinstance(node, dict):
+        if "file" in node:
+            files.append(node["file"])
+        for value in node.values():
+            files.extend(_toc_files(value))
+    elif isinstance(node, list):
+        for value in node:
+            files.extend(_toc_files(value))
+    return files
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapter notebooks found in book/"
+
+
+def test_toc_lists_exactly_the_pages_that_exist():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    listed = [toc["root"], *_toc_files(toc)]
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+    pages = {f"book/{p.stem}" for p in NOTEBOOKS} | {
+        f"book/{p.stem}" for p in (ROOT / "book").glob("*.md")
+    }
+    assert pages == set(listed), f"pages not in _toc.yml: {pages - set(listed)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{path.name}: strip outputs before committing"
+            )
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_installs_this_books_mlbook_in_colab(path):
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert first.cell_type == "code"
+    assert "remove-cell" in first.metadata.get("tags", [])
+    spec = f'%pip install -q "mlbook @ git+{REPO["url"]}@{REPO["branch"]}"'
+    assert spec in first.source, f"{path.name}: the set-up cell must contain {spec}"
+    assert 'if importlib.util.find_spec("mlbook") is None:' in first.source
+    for line in ("device = mlbook.device()", "mlbook.seed_all(0)"):
+        assert line in first.source
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    md, code = _markdown(nb), _code(nb)
+    assert re.match(r"# [^\d\s]", md), f"{path.name}: must open with '# タイトル' (no number)"
+    for heading in ("## 学習目標", "## まとめ", "## 演習"):
+        assert re.search(rf"(?m)^{heading}\s*$", md), f"{path.name}: no '{heading}' section"
+    assert re.search(r"(?m)^\s*assert\s", code), f"{path.name}: no assert checks a claim"
+    assert len(re.findall(r"\{exercise(-start)?\}", md)) >= 4, "at least four exercises"
+    assert len(re.findall(r"\bcheck_\w+\(", code)) >= 2, "at least two code exercises checked"
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, *sorted((ROOT / "book").glob("*.md"))], ids=str)
+def test_citations_exist_in_bibliography(path):
+    text = path.read_text(encoding="utf-8")
+    for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", text):
+        for key in group.split(","):
+            assert key.strip() in BIB_KEYS, f"{path.name}: unknown citation key {key.strip()!r}"

@@ -1,0 +1,167 @@
+"""The built site: it builds with zero warnings, and in a real browser (Debian's Chromium, driven
+by Playwright, with every request outside 127.0.0.1 blocked) every page loads without console
+errors, its math is typeset by the site's own MathJax, its images load, its Colab link is right,
+and the Japanese search finds compound terms."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import yaml
+
+from conftest import IN_CI, ROOT, chromium_path
+
+HTML = ROOT / "_build" / "html"
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+PAGES = [TOC["root"]] + [c["file"] for part in TOC["parts"] for c in part["chapters"]]
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+# Harmless console messages seen on a clean build, allowed by their exact text (DESIGN.md).
+ALLOWED_CONSOLE = {
+    "Uncaught Identifier 'THEBE_JS_URL' has already been declared",  # sphinx-thebe, twice
+    "Got invalid theme mode: . Resetting to auto.",  # pydata theme on a fresh profile
+}
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """Build the site exactly as `make book` does (cached execution makes a rebuild quick)."""
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb), "build", "--warningiserror", "--keep-going", str(ROOT)]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"site build failed:\n{log[-6000:]}"
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert not warnings, "\n".join(warnings)
+    return HTML
+
+
+@pytest.mark.slow
+def test_site_builds_with_zero_warnings(site):
+    for page in PAGES:
+        assert (site / f"{page}.html").exists(), page
+    assert (site / "_static/mathjax/tex-chtml.js").exists()
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        message = "Chromium not found: install Debian's 'chromium' package to run browser tests"
+        if IN_CI:
+            pytest.fail(message + " (required in CI)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str):
+    """Open ``url``; return the page, its console errors and any request that left 127.0.0.1."""
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    errors: list[str] = []
+    external: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(f"Uncaught {e}"))
+    page.on("response", lambda r: r.status >= 400 and errors.append(f"HTTP {r.status}: {r.url}"))
+    response = page.goto(url, wait_until="networkidle")
+    assert response is not None and response.ok, url
+    return page, errors, external
+
+
+def _unexpected(errors: list[str]) -> list[str]:
+    return [e for e in errors if e not in ALLOWED_CONSOLE]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_in_browser(browser, server, page_name):
+    page, errors, external = _open(browser, f"{server}/{page_name}.html")
+    try:
+        assert not external, f"requests outside the site (it must work offline): {external}"
+        # MathJax: the site's own copy typesets every formula, with no error nodes
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        n_math = page.locator(".math").count()
+        n_typeset = page.locator("mjx-container").count()
+        assert n_typeset >= n_math, f"{n_math} formulas, {n_typeset} typeset"
+        assert page.locator("mjx-merror").count() == 0
+        # every image has loaded
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src.slice(0, 80))"
+        )
+        assert not broken, f"images that did not load: {broken}"
+        # the Colab button opens this very notebook from the book's repository
+        if (ROOT / f"{page_name}.ipynb").exists():
+            owner_repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
+            branch = CONFIG["repository"]["branch"]
+            want = f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{page_name}.ipynb"
+            hrefs = page.eval_on_selector_all(
+                "a[href*='colab.research.google.com']", "els => els.map(e => e.href)"
+            )
+            assert want in hrefs, f"Colab link {hrefs} is not {want}"
+        assert not _unexpected(errors), errors
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_mathjax_typesets_the_notation_table(browser, server):
+    page, _, _ = _open(browser, f"{server}/{TOC['root']}.html")
+    try:
+        page.evaluate("MathJax.startup.promise")
+        assert page.locator("mjx-container").count() > 0, "the notation table has no typeset math"
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("query", ["誤差逆伝播", "学習曲線", "パーセプトロン"])
+def test_japanese_search_finds_compound_terms(browser, server, query):
+    page, errors, external = _open(browser, f"{server}/search.html?q={quote(query)}")
+    try:
+        page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+        hits = page.locator("#search-results ul.search li").count()
+        assert hits > 0, f"no results for {query}"
+        assert not external and not _unexpected(errors), (external, errors)
+    finally:
+        page.context.close()
