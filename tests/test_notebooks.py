@@ -87,6 +87,9 @@ def test_chapter_shape(path):
     assert re.search(r"(?m)^\s*assert\s", code), f"{path.name}: no assert checks a claim"
     assert len(re.findall(r"\{exercise(-start)?\}", md)) >= 4, "at least four exercises"
     assert len(re.findall(r"\bcheck_\w+\(", code)) >= 2, "at least two code exercises checked"
+    # one bibliography for the book (book/bibliography.md): a second {bibliography} directive
+    # makes sphinxcontrib-bibtex warn "duplicate citation" for every key two pages share
+    assert "{bibliography}" not in md, f"{path.name}: cite into book/bibliography.md instead"
 
 
 @pytest.mark.parametrize("path", [*NOTEBOOKS, *sorted((ROOT / "book").glob("*.md"))], ids=str)

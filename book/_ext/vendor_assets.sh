@@ -18,4 +18,6 @@ cp -r "$mj/es5/input/tex/extensions" mathjax/input/tex/   # loaded on demand by 
 cp -r "$mj/es5/ui" mathjax/                               # the right-click menu
 cp "$tmp"/requirejs-*/package/require.js require.js
 cp "$tmp"/jupyter-widgets-html-manager-*/package/dist/embed-amd.js embed-amd.js
+rm -rf widgets && mkdir widgets   # its icon fonts (woff2, woff), found via widgets-config.js
+cp "$tmp"/jupyter-widgets-html-manager-*/package/dist/*.woff* widgets/
 sha256sum require.js embed-amd.js mathjax/tex-chtml.js

@@ -1,0 +1,336 @@
+"""The milestones of machine learning named in the book's source documents, as data.
+
+Chapter 1 (機械学習の歴史) draws its timeline from :data:`MILESTONES` and divides it into the
+:data:`ERAS`. Each milestone carries the BibTeX key of the work it refers to (in
+``book/references.bib``) and, in ``note``, where a source document gives a different year or
+attribution.
+
+The year of a milestone is the year of the cited publication, except where a preprint (arXiv)
+made the work public earlier: then it is the preprint's year (ResNet 2015, Adam 2014, BERT 2018 …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "CATEGORIES",
+    "ERAS",
+    "MILESTONES",
+    "Milestone",
+    "era_of",
+    "milestones",
+    "plot_timeline",
+    "timeline_figsize",
+]
+
+#: The categories a milestone belongs to, in the order the timeline's legend lists them.
+CATEGORIES: tuple[str, ...] = (
+    "人工知能全般",
+    "ニューロン・学習則",
+    "理論",
+    "統計的機械学習",
+    "アーキテクチャ",
+    "生成・マルチモーダル",
+    "言語モデル",
+)
+
+#: The eras as (name, first_year, last_year), both years inclusive; contiguous and in order.
+#: Chapter 1 explains each boundary.
+ERAS: tuple[tuple[str, int, int], ...] = (
+    ("黎明期", 1940, 1955),
+    ("第1次AIブーム", 1956, 1969),
+    ("冬の時代", 1970, 1979),
+    ("第2次AIブーム", 1980, 1994),
+    ("統計的機械学習の時代", 1995, 2005),
+    ("第3次AIブーム(深層学習)", 2006, 2017),
+    ("大規模言語モデルの時代", 2018, 2026),
+)
+
+_ERA_NAMES = tuple(name for name, _, _ in ERAS)
+
+
+def era_of(year: int) -> str:
+    """The name of the era in :data:`ERAS` that contains ``year``."""
+    for name, first, last in ERAS:
+        if first <= year <= last:
+            return name
+    raise ValueError(f"year {year} lies outside every era ({ERAS[0][1]}–{ERAS[-1][2]})")
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One event on the timeline.
+
+    ``title`` is a short Japanese name (it labels the timeline), ``people`` who did it, ``category``
+    one of :data:`CATEGORIES`, ``era`` the era of :data:`ERAS` containing ``year``, ``cite`` a key
+    of ``book/references.bib`` and ``note`` (Japanese, optional) what a source document says
+    differently and what is correct.
+    """
+
+    year: int
+    title: str
+    people: str
+    category: str
+    era: str
+    cite: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(
+                f"unknown category {self.category!r}; allowed: {', '.join(CATEGORIES)}"
+            )
+        if self.era != era_of(self.year):
+            raise ValueError(
+                f"{self.title} ({self.year}) lies in era {era_of(self.year)!r}, not {self.era!r}"
+            )
+        if not self.cite:
+            raise ValueError(f"{self.title} ({self.year}) has no citation key")
+
+
+def _m(year: int, title: str, people: str, category: str, cite: str, note: str = "") -> Milestone:
+    return Milestone(year, title, people, category, era_of(year), cite, note)
+
+
+#: The milestones, sorted by year.
+MILESTONES: tuple[Milestone, ...] = (
+    _m(1943, "形式ニューロン", "McCulloch, Pitts", "ニューロン・学習則", "mcculloch1943logical",
+       "しきい値素子の回路で論理関数を表した。学習則はまだ無い。004 §1.1 の「1940年代に提案された"
+       "パーセプトロン」は、このモデルとパーセプトロン(1958年)との混同である。"),
+    _m(1949, "ヘッブ則", "Hebb", "ニューロン・学習則", "hebb1949organization",
+       "同時に活動するニューロン間の結合が強まるという仮説。"),
+    _m(1950, "模倣ゲーム(チューリング・テスト)", "Turing", "人工知能全般", "turing1950computing",
+       "論文の最終節「学習する機械」で、子どもの機械を教育するという考えを述べた。"),
+    _m(1956, "ダートマス会議", "McCarthy, Minsky, Rochester, Shannon", "人工知能全般",
+       "mccarthy1955proposal",
+       "「人工知能」の名は1955年の提案書に現れ、研究会は1956年夏に開かれた。"),
+    _m(1958, "パーセプトロン", "Rosenblatt", "ニューロン・学習則", "rosenblatt1958perceptron",
+       "最初の報告書は1957年(rosenblatt1957perceptron)。000 の「Turing (1950) と同時期」、"
+       "004 §1.1 の「1940年代」はどちらも誤り。"),
+    _m(1960, "ADALINE と LMS 則", "Widrow, Hoff", "ニューロン・学習則", "widrow1960adaptive",
+       "二乗誤差の勾配に沿って1例ごとに重みを直す(デルタ則)。確率的勾配降下法の先駆け。"),
+    _m(1967, "確率的勾配降下法による適応学習", "甘利俊一", "ニューロン・学習則", "amari1967theory",
+       "線形分離できない分布でも平均損失を下げる確率的勾配法を解析し、区分線形な識別関数にも拡張した。"),
+    _m(1969, "『パーセプトロン』による限界の証明", "Minsky, Papert", "理論", "minsky1969perceptrons",
+       "一つの特徴が見る入力の数(次数)が限られたパーセプトロンでは、パリティや図形の連結性を"
+       "判定できないことを証明した。"
+       "XOR は2入力のパリティにあたる最も小さな例。"),
+    _m(1970, "自動微分のリバースモード", "Linnainmaa", "ニューロン・学習則",
+       "linnainmaa1970representation",
+       "誤差逆伝播法の計算原理。ヘルシンキ大学の修士論文(フィンランド語)。"),
+    _m(1971, "VC 理論(一様収束)", "Vapnik, Chervonenkis", "理論", "vapnik1971uniform",
+       "「統計的学習理論」の始まり。000 は1940〜50年代を「統計的学習理論の確立」と呼ぶが、"
+       "この名はこの系譜(1960年代末以降)のものである。"),
+    _m(1972, "連想記憶モデル", "甘利俊一", "アーキテクチャ", "amari1972learning",
+       "相互結合型ネットワークによる記憶と想起。002 が挙げる Amari (1977) は同じ系統の"
+       "連想の理論の論文で、モデル自体は1972年に現れている。"),
+    _m(1974, "ニューラルネットへの逆伝播の応用", "Werbos", "ニューロン・学習則",
+       "werbos1974beyond", "ハーバード大学の博士論文。"),
+    _m(1980, "ネオコグニトロン", "福島邦彦", "アーキテクチャ", "fukushima1980neocognitron",
+       "S 細胞と C 細胞の階層。畳み込みとプーリングの原型。"),
+    _m(1982, "ホップフィールド・ネットワーク", "Hopfield", "アーキテクチャ", "hopfield1982neural",
+       "エネルギー関数が減っていく連想記憶。甘利のモデルと合わせ Amari-Hopfield モデルとも呼ばれる。"),
+    _m(1984, "PAC 学習", "Valiant", "理論", "valiant1984theory"),
+    _m(1985, "ボルツマンマシン", "Ackley, Hinton, Sejnowski", "生成・マルチモーダル",
+       "ackley1985learning"),
+    _m(1986, "誤差逆伝播法の普及", "Rumelhart, Hinton, Williams", "ニューロン・学習則",
+       "rumelhart1986learning",
+       "004 §1.1 は「1980年代の誤差逆伝播法の発明」とするが、計算法は Linnainmaa (1970)、"
+       "ニューラルネットへの応用は Werbos (1974) にある。000 の「再発見」のほうが近い。"),
+    _m(1989, "万能近似定理", "Cybenko; Hornik, Stinchcombe, White", "理論",
+       "cybenko1989approximation",
+       "隠れ層1層で、コンパクト集合上の連続関数を任意の精度で近似できる(hornik1989multilayer も同年)。"),
+    _m(1995, "サポートベクターマシン", "Cortes, Vapnik", "統計的機械学習", "cortes1995support",
+       "000 は「Vapnik, 1995」と書く。カーネルによる最大マージン分類は Boser, Guyon, Vapnik (1992)。"),
+    _m(1997, "AdaBoost", "Freund, Schapire", "統計的機械学習", "freund1997decision",
+       "会議版は1995年。000 は「2000年代に入り」の段落に置くが、1990年代の成果である。"),
+    _m(1997, "LSTM", "Hochreiter, Schmidhuber", "アーキテクチャ", "hochreiter1997long"),
+    _m(1998, "LeNet-5", "LeCun, Bottou, Bengio, Haffner", "アーキテクチャ", "lecun1998gradient",
+       "逆伝播で学習する畳み込みネット自体は LeCun ら (1989) が手書き郵便番号で示していた。"),
+    _m(2001, "ランダムフォレスト", "Breiman", "統計的機械学習", "breiman2001random"),
+    _m(2006, "深層信念ネットワーク", "Hinton, Osindero, Teh", "生成・マルチモーダル",
+       "hinton2006fast", "RBM を1層ずつ積んで事前学習する。"),
+    _m(2012, "AlexNet", "Krizhevsky, Sutskever, Hinton", "アーキテクチャ",
+       "krizhevsky2012imagenet"),
+    _m(2013, "変分オートエンコーダ(VAE)", "Kingma, Welling", "生成・マルチモーダル",
+       "kingma2014auto", "arXiv 2013年、ICLR 2014。"),
+    _m(2014, "敵対的生成ネットワーク(GAN)", "Goodfellow ら", "生成・マルチモーダル",
+       "goodfellow2014generative"),
+    _m(2014, "Adam", "Kingma, Ba", "ニューロン・学習則", "kingma2015adam",
+       "arXiv 2014年、ICLR 2015。"),
+    _m(2015, "バッチ正規化", "Ioffe, Szegedy", "ニューロン・学習則", "ioffe2015batch"),
+    _m(2015, "ResNet", "He, Zhang, Ren, Sun", "アーキテクチャ", "he2016deep",
+       "arXiv 2015年(002, 004 の年)、CVPR 2016(000 の年)。動機は勾配消失ではなく、層を増やすと"
+       "訓練誤差まで悪化する「劣化問題」であった。"),
+    _m(2017, "Transformer", "Vaswani ら", "アーキテクチャ", "vaswani2017attention"),
+    _m(2018, "GPT", "Radford ら", "言語モデル", "radford2018improving"),
+    _m(2018, "BERT", "Devlin ら", "言語モデル", "devlin2019bert",
+       "arXiv 2018年、NAACL 2019(000 の文献表の「2018, NAACL」は会議の年としては誤り)。"),
+    _m(2019, "GPT-2", "Radford ら", "言語モデル", "radford2019language"),
+    _m(2020, "GPT-3", "Brown ら", "言語モデル", "brown2020language"),
+    _m(2020, "スケーリング則", "Kaplan ら", "言語モデル", "kaplan2020scaling",
+       "000 の L = (C/N)^α は不正確。論文の形は L(N) = (N_c/N)^α_N で、N_c は定数(計算量ではない)。"
+       "計算量 C、データ量 D についても同じ形の別の法則がある。"),
+    _m(2020, "拡散モデル(DDPM)", "Ho, Jain, Abbeel", "生成・マルチモーダル", "ho2020denoising"),
+    _m(2021, "CLIP", "Radford ら", "生成・マルチモーダル", "radford2021learning"),
+    _m(2022, "Chinchilla", "Hoffmann ら", "言語モデル", "hoffmann2022training"),
+    _m(2022, "PaLM", "Chowdhery ら", "言語モデル", "chowdhery2023palm",
+       "000 は「Pathways アーキテクチャ」と書くが、Pathways は学習を分散実行するシステムの名で、"
+       "モデル自体はデコーダのみの Transformer。arXiv 2022年、JMLR 2023。"),
+    _m(2022, "InstructGPT(RLHF)", "Ouyang ら", "言語モデル", "ouyang2022training"),
+    _m(2023, "LLaMA", "Touvron ら", "言語モデル", "touvron2023llama"),
+)  # fmt: skip
+
+
+def milestones(era: str | None = None, category: str | None = None) -> tuple[Milestone, ...]:
+    """The milestones of ``era`` (a name in :data:`ERAS`) and ``category`` (one of
+    :data:`CATEGORIES`); ``None`` means no filter on that field. Sorted by year."""
+    if era is not None and era not in _ERA_NAMES:
+        raise ValueError(f"unknown era {era!r}; allowed: {', '.join(_ERA_NAMES)}")
+    if category is not None and category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}; allowed: {', '.join(CATEGORIES)}")
+    return tuple(
+        m
+        for m in MILESTONES
+        if (era is None or m.era == era) and (category is None or m.category == category)
+    )
+
+
+# One colour and one marker per category, so a category looks the same in every view.
+_COLORS = ("#7f7f7f", "#1f77b4", "#9467bd", "#2ca02c", "#ff7f0e", "#d62728", "#17becf")
+_MARKERS = ("X", "o", "D", "s", "^", "v", "P")
+
+
+def timeline_figsize(n_items: int, width: float = 10.0) -> tuple[float, float]:
+    """A figure size (inches) in which :func:`plot_timeline` gives each of ``n_items`` a row."""
+    if n_items < 0:
+        raise ValueError(f"n_items must be >= 0, got {n_items}")
+    if width <= 0:
+        raise ValueError(f"width must be > 0, got {width}")
+    return (width, max(3.2, 0.27 * n_items + 2.0))
+
+
+def _era_label(name: str) -> str:
+    """Era names above the axes, in two lines when long (the bands can be narrow)."""
+    if "(" in name:
+        return name.replace("(", "\n(")
+    return name.replace("の時代", "\nの時代") if len(name) > 6 else name
+
+
+def _short_people(people: str) -> str:
+    """'A, B, C' → 'A ら' (three or more names); one or two names are kept."""
+    names = [p.strip() for p in people.replace(";", ",").split(",")]
+    return f"{names[0]} ら" if len(names) >= 3 else people
+
+
+def plot_timeline(
+    ax: Axes,
+    items: Sequence[Milestone],
+    xlim: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> None:
+    """Draw ``items`` as a timeline on ``ax``: years on the x axis, one row per milestone (the
+    earliest at the top), colour and marker by category, the eras of :data:`ERAS` as shaded bands
+    named above the axes.
+
+    ``xlim`` defaults to the items' years with a margin; pass an era's years to show that era whole.
+    An empty ``items`` draws a note saying so (a filter may match nothing).
+    """
+    from mlbook import plot as _plot  # the book's style and Japanese font
+
+    _plot.setup()
+    items = list(items)
+    for m in items:
+        if not isinstance(m, Milestone):
+            raise ValueError(f"items must be Milestone objects, got {type(m).__name__}")
+    items = sorted(items, key=lambda m: m.year)
+    if xlim is None:
+        if items:
+            lo, hi = items[0].year, items[-1].year
+        else:
+            lo, hi = ERAS[0][1], ERAS[-1][2]
+        pad = max(2.0, 0.04 * (hi - lo))
+        xlim = (lo - pad, hi + pad)
+    x0, x1 = float(xlim[0]), float(xlim[1])
+    if not x0 < x1:
+        raise ValueError(f"xlim must be an increasing pair, got {xlim}")
+
+    n = len(items)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(-0.8, max(n, 1) - 0.2)
+
+    # Eras: alternating shaded bands, each named above the axes at the middle of its visible part.
+    for i, (name, first, last) in enumerate(ERAS):
+        left, right = max(first - 0.5, x0), min(last + 0.5, x1)
+        if left >= right:
+            continue
+        ax.axvspan(left, right, color="#e8e8e8" if i % 2 == 0 else "#f7f7f7", zorder=0, lw=0)
+        ax.text(
+            (left + right) / 2,
+            1.005,
+            _era_label(name),
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#444444",
+        )
+
+    if not items:
+        ax.text(0.5, 0.5, "該当する出来事はない", transform=ax.transAxes, ha="center", va="center")
+    mid = x0 + 0.55 * (x1 - x0)
+    shown: set[str] = set()
+    for row, m in enumerate(items):
+        y = n - 1 - row
+        k = CATEGORIES.index(m.category)
+        ax.scatter(
+            [m.year],
+            [y],
+            s=42,
+            color=_COLORS[k],
+            marker=_MARKERS[k],
+            zorder=3,
+            label=m.category if m.category not in shown else None,
+        )
+        shown.add(m.category)
+        on_left = m.year > mid
+        ax.annotate(
+            f"{m.year} {m.title}({_short_people(m.people)})",
+            (m.year, y),
+            xytext=(-7 if on_left else 7, 0),
+            textcoords="offset points",
+            ha="right" if on_left else "left",
+            va="center",
+            fontsize=9,
+        )
+
+    ax.set_yticks([])
+    ax.grid(axis="y", visible=False)
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("年")
+    if title is None:
+        title = (
+            f"機械学習の主な出来事({items[0].year}〜{items[-1].year}年、{n} 件)"
+            if items
+            else "機械学習の主な出来事"
+        )
+    ax.set_title(title, pad=30)
+    if shown:
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda i: CATEGORIES.index(labels[i]))
+        ax.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            title="分野",
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            borderaxespad=3.8,  # in font sizes: below the tick labels and the x label
+            ncol=4,
+            frameon=False,
+        )
