@@ -50,6 +50,7 @@ def test_chapter_1_runs_with_mlbook_installed_as_in_colab(tmp_path):
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
+    pip("--upgrade", "pip")  # Colab's pip is recent; an old one rejects "name @ git+file://…@ref"
     pip(TORCH, "ipykernel", "nbclient")
     pip(_install_spec())
     work = tmp_path / "work"
