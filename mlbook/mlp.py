@@ -261,7 +261,8 @@ def backprop(
     activation: str = "sigmoid",
     loss: str = "mse",
 ) -> Gradients:
-    """Gradients of the batch-averaged loss by the δ-recursion (chapter 3, eqs. of §誤差逆伝播法).
+    """Gradients of the batch-averaged loss by the δ-recursion (chapter 3, theorem
+    ``thm-backprop-formula`` (1)–(3), averaged over the batch as in the module docstring).
 
     ``weights[l-1]`` is W⁽ˡ⁾ of shape (d_l, d_{l-1}), ``biases[l-1]`` is b⁽ˡ⁾ of shape (d_l,),
     X has shape (N, d_0); Y has shape (N, d_L), or (N,) integer class labels for
@@ -411,7 +412,8 @@ class ShallowNets(torch.nn.Module):
 
     ``widths`` lists the width of each network (repeated ``repeats`` times, with different
     random initial values). The first-layer initialisation spreads the units' transition
-    points −c_j/w_j uniformly over ``domain``, with slopes |w_j| ~ U(1, ``slope``) per half-width of the domain.
+    points −c_j/w_j uniformly over ``domain``, with slopes |w_j| ~ U(1, ``slope``) per
+    half-width of the domain.
     """
 
     def __init__(
@@ -486,8 +488,11 @@ def fit_shallow(
     device: torch.device | str | None = None,
 ) -> tuple[ShallowNets, torch.Tensor]:
     """Fit one network per width (and repeat) to y ≈ g(x) by full-batch Adam on the mean
-    squared error, the learning rate decaying from ``lr`` to 0 along a cosine. Returns the model and the per-network training MSE after each step,
-    shape (steps, repeats, len(widths))."""
+    squared error, the learning rate decaying from ``lr`` to 0 along a cosine.
+
+    Returns the model and the per-network training MSE after each step, shape
+    (steps, repeats, len(widths)).
+    """
     x = torch.as_tensor(x, dtype=torch.float32)
     y = torch.as_tensor(y, dtype=torch.float32)
     if x.ndim != 1 or y.shape != x.shape or x.numel() == 0:

@@ -74,11 +74,17 @@ class ManyResult:
 
 
 def _as_float(X: object, name: str) -> torch.Tensor:
+    """``X`` as a floating tensor (integers become float64); ``ValueError`` naming ``name``
+    if it holds NaN or infinity (a NaN score is never <= 0, so it would pass as "correct")."""
     if isinstance(X, np.ndarray):
         X = torch.from_numpy(X)
     X = torch.as_tensor(X)
+    if X.dtype == torch.bool or X.is_complex():
+        raise ValueError(f"{name} must hold real numbers, got a {X.dtype} tensor")
     if not torch.is_floating_point(X):
         X = X.to(torch.float64)
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
     return X
 
 
@@ -274,12 +280,15 @@ def separable_data(
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A random linearly separable set with geometric margin exactly ``margin``.
+    """A random linearly separable set on which the hyperplane (w*, b*) has geometric margin
+    exactly ``margin`` (chapter 2: gamma = min_i y_i (w*^T x_i + b*) with ||w*|| = 1).
 
     Draws x ~ N(0, I_d), a random unit normal w* and an offset b* that puts a random 25-75 %
     quantile of the projections on the boundary (so both classes occur), labels
-    y = +1 where w*^T x + b* >= 0 and -1 elsewhere, then moves every point along w*, away
-    from the boundary, by the same amount, so that min_i y_i (w*^T x_i + b*) = margin.
+    y = +1 where w*^T x + b* >= 0 and -1 elsewhere, then moves every point of class y by the
+    same signed distance y * t along w* (t > 0 moves the classes apart, t < 0 together), with t
+    chosen so that min_i y_i (w*^T x_i + b*) = margin. The labels do not change. ``margin`` is
+    the margin of (w*, b*); the largest margin of any separator of the data can be larger.
 
     Returns X (n, d), y (n,) in {-1, +1}, w* (d,) with ||w*|| = 1, and b* (0-dim).
     """
@@ -297,7 +306,7 @@ def separable_data(
     b_star = -torch.quantile(proj, q)
     s = proj + b_star  # signed distances to the boundary
     y = torch.where(s >= 0, 1.0, -1.0).to(torch.float64)  # (n,)
-    shift = gamma - (y * s).min()  # move the closest point to distance gamma exactly
+    shift = gamma - (y * s).min()  # y_i s_i + shift >= gamma, = gamma for the closest point
     X = X + (y * shift)[:, None] * w_star  # (n, d)
     return (
         X.to(dtype=dtype, device=device),
@@ -318,7 +327,8 @@ def novikoff_bound(
     """Novikoff's bound (R~ / gamma~)^2 on the perceptron's mistakes, bias absorbed.
 
     With x~ = (x, c) and u = (w, b / c) / ||(w, b / c)|| (chapter 2, theorem
-    ``thm-perceptron-novikoff``): R~ = max_i ||x~_i|| = max_i sqrt(||x_i||^2 + c^2) and
+    ``thm-perceptron-novikoff`` and eq. ``eq-perceptron-bound-bias``):
+    R~ = max_i ||x~_i|| = max_i sqrt(||x_i||^2 + c^2) and
     gamma~ = min_i y_i u^T x~_i = min_i y_i (w^T x_i + b) / ||(w, b / c)||. Raises
     ``ValueError`` unless (w, b) separates the data (gamma~ > 0). With c = 0 (no bias) b must
     be 0. Computed in float64.

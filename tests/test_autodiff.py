@@ -258,6 +258,25 @@ def test_forward_and_reverse_gradients_agree_on_a_long_function():
     assert reverse_gradient(f, x) == pytest.approx(t.grad.tolist(), rel=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 4, 32])
+def test_forward_mode_takes_n_passes_and_reverse_mode_one(n):
+    """The cost argument of the chapter: forward mode calls f once per input, reverse mode once."""
+    calls = {"forward": 0, "reverse": 0}
+
+    def counted(mode):
+        def f(v):
+            calls[mode] += 1
+            return sum((t.tanh() * t for t in v), 0.0)
+
+        return f
+
+    x = np.random.default_rng(n).normal(size=n).tolist()
+    fwd = forward_gradient(counted("forward"), x)
+    rev = reverse_gradient(counted("reverse"), x)
+    assert calls == {"forward": n, "reverse": 1}
+    assert fwd == pytest.approx(rev, rel=1e-12)
+
+
 def test_draw_graph_draws_every_node_and_checks_its_input():
     x, w = Value(2.0, "入力 x"), Value(-0.5, "$w$")
     out = (x * w + 1.0).tanh()

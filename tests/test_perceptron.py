@@ -47,6 +47,16 @@ def test_separable_data_has_the_requested_margin(seed, d):
     assert torch.equal(X, X2)  # deterministic under the seed
 
 
+@pytest.mark.parametrize("margin", [1e-3, 0.01, 2.0])
+def test_separable_data_margin_is_exact_when_points_move_together_or_apart(margin):
+    # a margin below the natural gap moves the classes together (t < 0), a large one apart
+    for seed in range(10):
+        X, y, w, b = P.separable_data(30, 3, margin, seed)
+        s = y * (X @ w + b)
+        assert math.isclose(s.min().item(), margin, rel_tol=1e-9)
+        assert bool((s > 0).all()) and set(y.tolist()) == {-1.0, 1.0}
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_fit_converges_and_separates(seed):
     X, y, _, _ = P.separable_data(80, 3, 0.1, seed)
@@ -97,6 +107,20 @@ def test_mistakes_never_exceed_the_bound(d):
         assert r.mistakes <= P.novikoff_bound(X, y, r.w, r.b)  # any separator gives a bound
         c = 3.0
         assert P.fit(X, y, bias_input=c).mistakes <= P.novikoff_bound(X, y, w, b, bias_input=c)
+
+
+def test_the_bound_holds_for_every_presentation_order():
+    # the theorem does not depend on the order: shuffle the examples many times
+    X, y, w, b = P.separable_data(40, 3, 0.05, 11)
+    bound = P.novikoff_bound(X, y, w, b)
+    gen = torch.Generator().manual_seed(0)
+    counts = set()
+    for _ in range(50):
+        perm = torch.randperm(len(y), generator=gen)
+        r = P.fit(X[perm], y[perm])
+        assert r.converged and r.mistakes <= bound
+        counts.add(r.mistakes)
+    assert len(counts) > 1  # the orders really differ
 
 
 def test_novikoff_bound_matches_its_formula():
@@ -188,6 +212,22 @@ def test_bad_arguments():
         P.separable_data(10, 0, 0.1, 0)
     with pytest.raises(ValueError, match="seed"):
         P.separable_data(10, 2, 0.1, -1)
+
+
+def test_non_finite_inputs_are_rejected():
+    # a NaN score is never <= 0, so NaN data would otherwise pass as "converged"
+    X_nan = XOR_X.clone()
+    X_nan[1, 0] = float("nan")
+    with pytest.raises(ValueError, match="X must be finite"):
+        P.fit(X_nan, XOR_Y)
+    with pytest.raises(ValueError, match="X must be finite"):
+        P.fit_many(X_nan[None], XOR_Y[None])
+    with pytest.raises(ValueError, match="w must be finite"):
+        P.novikoff_bound(XOR_X, XOR_Y, torch.tensor([float("inf"), 1.0]), 0.0)
+    with pytest.raises(ValueError, match="b must be finite"):
+        P.novikoff_bound(XOR_X, XOR_Y, torch.ones(2), float("nan"))
+    with pytest.raises(ValueError, match="X must hold real numbers"):
+        P.fit(XOR_X.bool(), XOR_Y)
 
 
 def test_novikoff_bound_rejects_a_non_separator():
