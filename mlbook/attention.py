@@ -130,6 +130,11 @@ def multi_head_attention(
         if W.shape != (d_model, d_model):
             raise ValueError(f"{name} must have shape {(d_model, d_model)}, got {tuple(W.shape)}")
     kv = x if kv is None else kv
+    if kv.dim() != 3 or kv.shape[0] != x.shape[0] or kv.shape[2] != d_model:
+        raise ValueError(
+            f"kv must have shape (B, m, d_model) = ({x.shape[0]}, m, {d_model}), "
+            f"got {tuple(kv.shape)}"
+        )
     B, n, _ = x.shape
     m = kv.shape[1]
     d_k = d_model // n_heads
@@ -193,10 +198,11 @@ def pe_shift_matrix(k: int, d_model: int, base: float = 10000.0) -> torch.Tensor
 def linear_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, eps: float = 1e-6
 ) -> torch.Tensor:
-    """Non-causal linear attention (Katharopoulos et al. 2020, eq. 6) with φ(x) = elu(x) + 1.
+    """Non-causal linear attention (Katharopoulos et al. 2020, eqs. 5–7), φ(x) = elu(x) + 1.
 
     out_i = φ(q_i)^T (Σ_j φ(k_j) v_j^T) / (φ(q_i)^T Σ_j φ(k_j)); cost O(n d_k d_v), never
-    forming the n×n matrix. q (..., n, d_k), k (..., m, d_k), v (..., m, d_v).
+    forming the n×n matrix (chapter 9, eq. ``eq-transformer-linear``). q (..., n, d_k),
+    k (..., m, d_k), v (..., m, d_v); returns (..., n, d_v).
     """
     _check_last_dims(q, k, v)
     phi_q = torch.nn.functional.elu(q) + 1  # (..., n, d_k)

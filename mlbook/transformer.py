@@ -49,6 +49,8 @@ class MultiHeadAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, kv: torch.Tensor | None = None, mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """x (B, n, C) queries; ``kv`` (B, m, C) keys and values (default x, self-attention);
+        ``mask`` boolean, True = may attend, broadcast to (B, h, n, m). Returns (B, n, C)."""
         kv = x if kv is None else kv
         B, n, C = x.shape  # (B, n, C)
         m = kv.shape[1]
@@ -212,7 +214,12 @@ class ViT(nn.Module):
     def patches(self, images: torch.Tensor) -> torch.Tensor:
         """(B, c, H, W) → (B, N, c·p·p), patches in row-major order."""
         p = self.config.patch_size
-        if images.dim() != 4 or images.shape[-1] != self.config.image_size:
+        cfg = self.config
+        if images.dim() != 4 or tuple(images.shape[1:]) != (
+            cfg.channels,
+            cfg.image_size,
+            cfg.image_size,
+        ):
             raise ValueError(
                 f"images must have shape (B, {self.config.channels}, {self.config.image_size}, "
                 f"{self.config.image_size}), got {tuple(images.shape)}"

@@ -76,6 +76,21 @@ def test_multi_head_errors():
         att.multi_head_attention(x, W, torch.eye(5), W, W, 2)
     with pytest.raises(ValueError, match="shape \\(B, n, d_model\\)"):
         att.multi_head_attention(x[0], W, W, W, W, 2)
+    with pytest.raises(ValueError, match="kv must have shape"):
+        att.multi_head_attention(x, W, W, W, W, 2, kv=torch.randn(1, 4, 5))
+
+
+def test_cross_attention_matches_torch():
+    torch.manual_seed(0)
+    C, h = 12, 3
+    mha = torch.nn.MultiheadAttention(C, h, bias=False, batch_first=True).double()
+    x, mem = torch.randn(2, 4, C, dtype=DT), torch.randn(2, 9, C, dtype=DT)
+    W_q, W_k, W_v = (w.T for w in mha.in_proj_weight.detach().chunk(3))
+    out, w = att.multi_head_attention(x, W_q, W_k, W_v, mha.out_proj.weight.detach().T, h, kv=mem)
+    ref, ref_w = mha(x, mem, mem, average_attn_weights=False)
+    torch.testing.assert_close(out, ref)
+    assert w.shape == (2, h, 4, 9)
+    torch.testing.assert_close(w, ref_w)
 
 
 def test_scores():

@@ -57,6 +57,8 @@ def test_errors():
         copy_from_torch(EncoderBlock(8, 2, 16), torch.nn.TransformerDecoderLayer(8, 2, 16))
     with pytest.raises(ValueError, match="images"):
         ViT()(torch.zeros(2, 64))
+    with pytest.raises(ValueError, match="images"):
+        ViT()(torch.zeros(2, 1, 6, 8))
 
 
 def test_vit_shapes_and_attention():
