@@ -7,11 +7,10 @@ b (n,): E(x) = -Σ_{i<j} w_ij x_i x_j - Σ_i b_i x_i = -(1/2) xᵀWx - bᵀx, P(
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 import torch.nn.functional as F
+
+from mlbook.core import single_thread
 
 __all__ = [
     "all_states",
@@ -24,25 +23,6 @@ __all__ = [
 ]
 
 MAX_UNITS = 20
-
-
-@contextmanager
-def _cpu_single_thread(dev: torch.device) -> Iterator[None]:
-    """Run the enclosed small, many-times-repeated CPU operations on one thread.
-
-    Each operation here is small (a block of a batch); on a CPU shared with other processes,
-    handing such work to several intra-op threads costs more than it saves (we measured 6-8x
-    slower with 2 threads on a busy 2-core machine). The previous setting is restored.
-    """
-    if dev.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check(W: torch.Tensor, b: torch.Tensor) -> int:
@@ -127,7 +107,7 @@ def gibbs(
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     gdev = generator.device if generator is not None else torch.device("cpu")
     x = torch.randint(0, 2, (n_samples, n), generator=generator, device=gdev).to(W)
-    with torch.no_grad(), _cpu_single_thread(W.device):
+    with torch.no_grad(), single_thread(W.device):
         for _ in range(sweeps):
             for i in range(n):
                 p = torch.sigmoid(x @ W[i] + b[i])
@@ -204,7 +184,7 @@ class RBM:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         v0 = self._check_v(v)
-        with _cpu_single_thread(self.device):
+        with single_thread(self.device):
             ph0 = self.p_h(v0)
             vk, phk = self.gibbs_chain(v0, k)
             B = v0.shape[0]

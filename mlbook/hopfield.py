@@ -8,31 +8,12 @@ stored patterns ξ^μ are the rows of a (P, N) tensor.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 
+from mlbook.core import single_thread
+
 __all__ = ["hebb", "energy", "run", "overlap", "capacity_curve", "cdma_ber"]
-
-
-@contextmanager
-def _cpu_single_thread(dev: torch.device) -> Iterator[None]:
-    """Run the enclosed small, many-times-repeated CPU operations on one thread.
-
-    Each operation here is small (a block of a batch); on a CPU shared with other processes,
-    handing such work to several intra-op threads costs more than it saves (we measured 6-8x
-    slower with 2 threads on a busy 2-core machine). The previous setting is restored.
-    """
-    if dev.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_pm1(x: torch.Tensor, name: str, ndim: int) -> None:
@@ -119,7 +100,7 @@ def run(
     x = states.to(W.dtype).clone()
     th = torch.zeros(N, dtype=W.dtype, device=W.device) if theta is None else theta.to(W.dtype)
     energies = [energy(W, x, th)] if trace else []
-    with torch.no_grad(), _cpu_single_thread(W.device):
+    with torch.no_grad(), single_thread(W.device):
         for _ in range(sweeps):
             if mode == "sync":
                 h = x @ W - th
@@ -181,7 +162,7 @@ def capacity_curve(
     P = torch.clamp(torch.round(a * N), min=1).long()
     A, Pmax = len(P), int(P.max())
     B = A * trials
-    with torch.no_grad(), _cpu_single_thread(dev):
+    with torch.no_grad(), single_thread(dev):
         # xi[b, i, μ]: random ±1 bits (drawn as bytes, then padded with zeros beyond P_b)
         # (8 bits per random byte: drawing bytes is 8 times fewer calls to the generator)
         n_bytes = -(-B * N * Pmax // 8)
@@ -265,7 +246,7 @@ def cdma_ber(
     dev = torch.device(device) if device is not None else torch.device("cpu")
     gdev = generator.device if generator is not None else torch.device("cpu")
     ber_mf, ber_it = [], []
-    with torch.no_grad(), _cpu_single_thread(dev):
+    with torch.no_grad(), single_thread(dev):
         for beta in torch.as_tensor(betas, dtype=torch.float64).flatten().tolist():
             if beta <= 0:
                 raise ValueError(f"betas must be positive, got {beta}")

@@ -111,3 +111,13 @@ def test_timer_synchronizes_cuda():
     with mlbook.Timer("cuda") as t:
         x @ x
     assert t.elapsed > 0
+
+
+def test_single_thread_restores_the_setting():
+    before = torch.get_num_threads()
+    with mlbook.single_thread("cpu"):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), mlbook.single_thread():
+        raise RuntimeError("restored even on error")
+    assert torch.get_num_threads() == before
