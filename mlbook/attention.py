@@ -17,6 +17,7 @@ __all__ = [
     "dot_score",
     "general_score",
     "additive_score",
+    "attention_weights",
     "scaled_dot_product_attention",
     "multi_head_attention",
     "causal_mask",
@@ -76,16 +77,15 @@ def additive_score(
     return hidden @ v  # (..., n_q, n_k)
 
 
-def scaled_dot_product_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention(Q, K, V) = softmax(Q K^T / √d_k) V  (§6.3.5, Vaswani et al. 2017, eq. 1).
+def attention_weights(
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The weights softmax(Q K^T / √d_k) of scaled dot-product attention (§6.3.5), with an
+    optional boolean ``mask`` (True = may attend) broadcastable to (..., n_q, n_k).
 
-    q (..., n_q, d_k), k (..., n_k, d_k), v (..., n_k, d_v). ``mask``: boolean, True = may attend,
-    broadcastable to (..., n_q, n_k) (as torch's). Returns (output (..., n_q, d_v),
-    weights (..., n_q, n_k)). A query row whose mask is all False gets NaN, as in torch.
+    q (..., n_q, d_k), k (..., n_k, d_k) → (..., n_q, n_k); rows sum to 1, masked entries are
+    exactly 0, and a row whose mask is all False gets NaN, as in torch.
     """
-    _check_last_dims(q, k, v)
     scores = dot_score(q, k) / math.sqrt(q.shape[-1])  # (..., n_q, n_k)
     if mask is not None:
         if mask.dtype != torch.bool:
@@ -98,7 +98,20 @@ def scaled_dot_product_attention(
                 f"{tuple(scores.shape)}"
             ) from err
         scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1)  # rows sum to 1; masked entries exactly 0
+    return torch.softmax(scores, dim=-1)
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention(Q, K, V) = softmax(Q K^T / √d_k) V  (§6.3.5, Vaswani et al. 2017, eq. 1).
+
+    q (..., n_q, d_k), k (..., n_k, d_k), v (..., n_k, d_v). ``mask``: boolean, True = may attend,
+    broadcastable to (..., n_q, n_k) (as torch's). Returns (output (..., n_q, d_v),
+    weights (..., n_q, n_k)). A query row whose mask is all False gets NaN, as in torch.
+    """
+    _check_last_dims(q, k, v)
+    weights = attention_weights(q, k, mask)  # (..., n_q, n_k)
     return weights @ v, weights
 
 

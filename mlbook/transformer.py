@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mlbook.attention import scaled_dot_product_attention
+from mlbook.attention import attention_weights
 
 __all__ = [
     "MultiHeadAttention",
@@ -59,7 +59,7 @@ class MultiHeadAttention(nn.Module):
             return t.view(B, length, self.n_heads, self.d_k).transpose(1, 2)  # (B, h, L, d_k)
 
         q, k, v = split(self.q_proj(x), n), split(self.k_proj(kv), m), split(self.v_proj(kv), m)
-        _, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, h, n, m)
+        weights = attention_weights(q, k, mask)  # (B, h, n, m)
         self.weights = weights.detach()
         z = self.dropout(weights) @ v  # (B, h, n, d_k)
         return self.out_proj(z.transpose(1, 2).reshape(B, n, C))  # (B, n, C)
