@@ -118,3 +118,9 @@ def swiss_roll(n: int = 1000, noise: float = 0.03, seed: int = 0) -> torch.Tenso
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=gen))
     X = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / (4.5 * math.pi)
     return X + noise * torch.randn(n, 2, generator=gen)
+
+
+# --- Synthetic shapes for segmentation (chapter 8) ---
+
+
+# --- Captions and image–caption pairs (chapter 14) ---
