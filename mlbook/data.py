@@ -122,5 +122,160 @@ def swiss_roll(n: int = 1000, noise: float = 0.03, seed: int = 0) -> torch.Tenso
 
 # --- Synthetic shapes for segmentation (chapter 8) ---
 
+SHAPE_CLASSES = ("background", "circle", "rectangle", "triangle")
+
+
+def shapes(
+    n: int, size: int = 16, seed: int = 0, max_shapes: int = 3, noise: float = 0.1
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Synthetic images of circles, rectangles and triangles with their pixel labels.
+
+    Each image (a square of side ``size``) holds 1 to ``max_shapes`` shapes at random places,
+    sizes and brightness (in [0.5, 1]), later shapes painted over earlier ones, plus Gaussian
+    pixel noise of std ``noise``. Returns images (n, 1, size, size) float32 and class maps
+    (n, size, size) int64 with 0 = background, 1 = circle, 2 = rectangle, 3 = triangle
+    (``SHAPE_CLASSES``), the target format of ``torch.nn.functional.cross_entropy``.
+    """
+    _check_n(n)
+    _check_n(max_shapes, "max_shapes")
+    _check_nonneg(noise, "noise")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 8:
+        raise ValueError(f"size must be an integer >= 8, got {size!r}")
+    gen = torch.Generator().manual_seed(seed)
+
+    def uniform(lo: float, hi: float, shape: tuple[int, ...]) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(shape, generator=gen)
+
+    coords = torch.arange(size, dtype=torch.float32) + 0.5  # pixel centres
+    yy, xx = coords.view(1, -1, 1), coords.view(1, 1, -1)  # (1, size, 1), (1, 1, size)
+    images = torch.zeros(n, size, size)
+    masks = torch.zeros(n, size, size, dtype=torch.int64)
+    count = torch.randint(1, max_shapes + 1, (n,), generator=gen)
+    lo, hi = 0.12 * size, 0.28 * size  # half-extent of a shape
+    for k in range(max_shapes):  # the k-th shape of every image at once
+        active = (count > k).view(n, 1, 1)
+        kind = torch.randint(1, 4, (n, 1, 1), generator=gen)
+        r = uniform(lo, hi, (n, 1, 1))
+        cy, cx = uniform(hi, size - hi, (n, 1, 1)), uniform(hi, size - hi, (n, 1, 1))
+        ry = r * uniform(0.6, 1.0, (n, 1, 1))  # rectangles need not be square
+        circle = (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
+        rectangle = ((yy - cy).abs() <= ry) & ((xx - cx).abs() <= r)
+        # an upright isosceles triangle: apex at (cy - r, cx), base on y = cy + r
+        t = (yy - (cy - r)) / (2 * r)  # 0 at the apex, 1 at the base
+        triangle = (t >= 0) & (t <= 1) & ((xx - cx).abs() <= r * t)
+        inside = torch.where(kind == 1, circle, torch.where(kind == 2, rectangle, triangle))
+        inside = inside & active
+        brightness = uniform(0.5, 1.0, (n, 1, 1))
+        images = torch.where(inside, brightness, images)
+        masks = torch.where(inside, kind, masks)
+    images = images + noise * torch.randn(n, size, size, generator=gen)
+    return images.unsqueeze(1), masks
+
+
+__all__ += ["SHAPE_CLASSES", "shapes"]
+
 
 # --- Captions and image–caption pairs (chapter 14) ---
+
+#: The ways a digit is written in a caption: Arabic numeral, kanji numeral, hiragana reading.
+DIGIT_WORDS: dict[int, tuple[str, str, str]] = {
+    0: ("0", "〇", "ぜろ"),
+    1: ("1", "一", "いち"),
+    2: ("2", "二", "に"),
+    3: ("3", "三", "さん"),
+    4: ("4", "四", "よん"),
+    5: ("5", "五", "ご"),
+    6: ("6", "六", "ろく"),
+    7: ("7", "七", "なな"),
+    8: ("8", "八", "はち"),
+    9: ("9", "九", "きゅう"),
+}
+
+#: Caption templates used to train the mini-CLIP; ``{}`` is replaced by a word of DIGIT_WORDS.
+TRAIN_TEMPLATES: tuple[str, ...] = (
+    "手書きの {}",
+    "数字の{}の画像",
+    "{} と書かれた画像",
+    "{} の写真",
+    "これは {} です",
+    "{} を手で書いたもの",
+    "白黒の {}",
+    "小さな {} の絵",
+)
+
+#: Templates held out from training: the zero-shot prompts and the test captions use only these.
+ZERO_SHOT_TEMPLATES: tuple[str, ...] = (
+    "{} という数字",
+    "かすれた {}",
+    "{} の手書き文字",
+    "{} が写っている",
+    "ある {} の例",
+)
+
+
+@dataclass(frozen=True)
+class CaptionPairs:
+    """The digits split with one Japanese caption per image (``captions_*[i]`` describes
+    ``X_*[i]``). Training captions use TRAIN_TEMPLATES, test captions ZERO_SHOT_TEMPLATES."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    captions_train: list[str]
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    captions_test: list[str]
+
+
+def caption(label: int, template: str, form: int = 0) -> str:
+    """The caption of digit ``label`` from ``template`` with word form ``form``
+    (0: Arabic numeral, 1: kanji, 2: hiragana reading): ``caption(7, "手書きの {}", 1)`` is
+    「手書きの 七」."""
+    if label not in DIGIT_WORDS:
+        raise ValueError(f"label must be a digit 0..9, got {label!r}")
+    if form not in (0, 1, 2):
+        raise ValueError(f"form must be 0 (Arabic), 1 (kanji) or 2 (reading), got {form!r}")
+    if template.count("{}") != 1:
+        raise ValueError(f"template must contain exactly one '{{}}', got {template!r}")
+    return template.format(DIGIT_WORDS[int(label)][form])
+
+
+def captions_for(labels: torch.Tensor, templates: tuple[str, ...], seed: int = 0) -> list[str]:
+    """One caption per label: a template and a word form drawn uniformly at random (seeded)."""
+    if len(templates) == 0:
+        raise ValueError("templates must not be empty")
+    gen = torch.Generator().manual_seed(seed)
+    n = len(labels)
+    which = torch.randint(0, len(templates), (n,), generator=gen).tolist()
+    forms = torch.randint(0, 3, (n,), generator=gen).tolist()
+    return [
+        caption(int(y), templates[t], f)
+        for y, t, f in zip(labels.tolist(), which, forms, strict=True)
+    ]
+
+
+def caption_pairs(test_fraction: float = 0.25, seed: int = 0) -> CaptionPairs:
+    """Image–caption pairs on the :func:`digits` split (images flattened to 64 values).
+
+    Training images get captions from TRAIN_TEMPLATES, test images from ZERO_SHOT_TEMPLATES,
+    so no test caption's template was seen in training (the digit words were).
+    """
+    split = digits(test_fraction=test_fraction, seed=seed)
+    return CaptionPairs(
+        split.X_train,
+        split.y_train,
+        captions_for(split.y_train, TRAIN_TEMPLATES, seed=seed),
+        split.X_test,
+        split.y_test,
+        captions_for(split.y_test, ZERO_SHOT_TEMPLATES, seed=seed + 1),
+    )
+
+
+__all__ += [
+    "DIGIT_WORDS",
+    "TRAIN_TEMPLATES",
+    "ZERO_SHOT_TEMPLATES",
+    "CaptionPairs",
+    "caption",
+    "captions_for",
+    "caption_pairs",
+]
