@@ -4,14 +4,28 @@ The core (device, seeding, timing, sizing) is importable from the top level; top
 their own modules (``mlbook.data``, ``mlbook.plot``, ``mlbook.exercises``, ``mlbook.history`` …).
 """
 
-from mlbook.core import Timer, device, on_gpu, seed_all, single_thread, size_for, timeit
+from mlbook.core import (
+    Timer,
+    device,
+    generator,
+    on_gpu,
+    rng,
+    seed_all,
+    seed_family,
+    single_thread,
+    size_for,
+    timeit,
+)
 
 __version__ = "0.1.0"
 __all__ = [
     "Timer",
     "device",
+    "generator",
     "on_gpu",
+    "rng",
     "seed_all",
+    "seed_family",
     "single_thread",
     "size_for",
     "timeit",

@@ -13,6 +13,8 @@ import math
 
 import torch
 
+from mlbook.core import generator
+
 __all__ = [
     "dot_score",
     "general_score",
@@ -243,7 +245,7 @@ def bigbird_mask(n: int, window: int, n_global: int, n_random: int, seed: int = 
     mask = local_mask(n, window)
     mask[:n_global, :] = True
     mask[:, :n_global] = True
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     if n_random:
         cols = torch.rand(n, n, generator=gen).argsort(dim=1)[:, :n_random]  # (n, n_random)
         mask[torch.arange(n).unsqueeze(1), cols] = True

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlbook.core import single_thread
+from mlbook.core import generator, single_thread
 
 __all__ = [
     "CharTokenizer",
@@ -224,7 +224,7 @@ def train_clip(
     dev = model.log_scale.device
     images = images.to(dev)
     ids = model.tokenizer.encode(captions).to(dev)
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: list[float] = []
     model.train()

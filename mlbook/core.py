@@ -13,10 +13,25 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-__all__ = ["device", "on_gpu", "seed_all", "single_thread", "size_for", "Timer", "timeit"]
+__all__ = [
+    "device",
+    "generator",
+    "on_gpu",
+    "rng",
+    "seed_all",
+    "seed_family",
+    "single_thread",
+    "size_for",
+    "Timer",
+    "timeit",
+]
 
 DEVICE_ENV = "MLBOOK_DEVICE"
 SIZE_ENV = "MLBOOK_SIZE"
+SEED_ENV = "MLBOOK_SEED"
+# Seed family f runs every seed k of the book as k + f * _FAMILY_STRIDE, so families never share a
+# seed while k stays below the stride (the book's seeds are small integers).
+_FAMILY_STRIDE = 1_000_003
 _DEVICE_KINDS = ("cpu", "cuda", "mps")
 T = TypeVar("T")
 
@@ -80,20 +95,60 @@ def size_for(cpu: T, gpu: T, dev: torch.device | str | None = None) -> T:
     return gpu if on_gpu(dev) else cpu
 
 
-def seed_all(seed: int, deterministic: bool = True) -> None:
-    """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with ``seed``.
+def seed_family() -> int:
+    """The seed family the book runs under: ``MLBOOK_SEED`` (a non-negative integer, default 0).
 
-    With ``deterministic=True`` torch is also asked for deterministic algorithms (warning,
-    not failing, where an operation has none), so a rerun gives the same numbers.
+    Every seed of the book and of mlbook goes through :func:`seed_all`, :func:`generator` or
+    :func:`rng`, which shift it by the family, so ``MLBOOK_SEED=1 make test`` reruns every
+    experiment under another family of seeds. Family 0 uses the seeds as written.
     """
+    raw = os.environ.get(SEED_ENV, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit():
+        raise ValueError(
+            f"{SEED_ENV}={raw!r} is not allowed; use a non-negative integer (0, 1, 2 ...)"
+        )
+    return int(raw)
+
+
+def _shifted(seed: int) -> int:
+    """``seed`` shifted by the seed family, as an int in [0, 2**32)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must lie in [0, 2**32), got {seed}")
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002  (the legacy global generator is what notebooks use)
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    return (int(seed) + seed_family() * _FAMILY_STRIDE) % 2**32
+
+
+def generator(seed: int, device: torch.device | str | None = None) -> torch.Generator:
+    """A torch random generator on ``device`` (default: the CPU) for the book's seed ``seed``.
+
+    The one way mlbook and the notebooks make a generator: the seed is shifted by
+    ``MLBOOK_SEED`` (see :func:`seed_family`), so a whole run can be repeated under other seeds.
+    """
+    gen = torch.Generator(device=torch.device("cpu") if device is None else torch.device(device))
+    return gen.manual_seed(_shifted(seed))
+
+
+def rng(seed: int) -> np.random.Generator:
+    """A NumPy random generator for the book's seed ``seed``, shifted like :func:`generator`."""
+    return np.random.default_rng(_shifted(seed))
+
+
+def seed_all(seed: int, deterministic: bool = True) -> None:
+    """Seed Python's ``random``, NumPy and torch (CPU and every GPU) for the book's seed ``seed``.
+
+    The seed is shifted by ``MLBOOK_SEED`` like :func:`generator`. Only notebooks call this (their
+    set-up cell and the cells that need torch's global generator, e.g. to initialise a model's
+    weights); mlbook's own functions take a ``generator`` or ``seed`` instead of global state.
+    With ``deterministic=True`` torch is also asked for deterministic algorithms (warning, not
+    failing, where an operation has none), so a rerun gives the same numbers.
+    """
+    shifted = _shifted(seed)
+    random.seed(shifted)
+    np.random.seed(shifted)  # noqa: NPY002  (the legacy global generator is what notebooks use)
+    torch.manual_seed(shifted)  # also seeds every CUDA device
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)

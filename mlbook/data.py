@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mlbook.core import generator
+from mlbook.core import rng as numpy_rng
+
 __all__ = ["Split", "digits", "moons", "gaussian_mixture", "ring_centers", "swiss_roll"]
 
 
@@ -52,7 +55,7 @@ def digits(test_fraction: float = 0.25, seed: int = 0, images: bool = False) -> 
     bunch = load_digits()
     X = torch.tensor(bunch.data / 16.0, dtype=torch.float32)
     y = torch.tensor(bunch.target, dtype=torch.int64)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     test_idx = []
     for label in range(10):  # stratified: the same fraction of every class goes to the test set
         idx = np.flatnonzero(bunch.target == label)
@@ -71,7 +74,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor
     """Two interleaving half circles: X (n, 2), y (n,) in {0, 1}; ``noise`` is the Gaussian std."""
     _check_n(n)
     _check_nonneg(noise, "noise")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     n0 = n // 2
     t0 = torch.rand(n0, generator=gen) * math.pi
     t1 = torch.rand(n - n0, generator=gen) * math.pi
@@ -103,7 +106,7 @@ def gaussian_mixture(
     _check_n(n)
     _check_nonneg(std, "std")
     centers = ring_centers(k, radius)
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     component = torch.randint(0, k, (n,), generator=gen)
     X = centers[component] + std * torch.randn(n, 2, generator=gen)
     return X, component
@@ -114,7 +117,7 @@ def swiss_roll(n: int = 1000, noise: float = 0.03, seed: int = 0) -> torch.Tenso
     noise of std ``noise`` (in those scaled units): X (n, 2)."""
     _check_n(n)
     _check_nonneg(noise, "noise")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=gen))
     X = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / (4.5 * math.pi)
     return X + noise * torch.randn(n, 2, generator=gen)
@@ -141,7 +144,7 @@ def shapes(
     _check_nonneg(noise, "noise")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 8:
         raise ValueError(f"size must be an integer >= 8, got {size!r}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
 
     def uniform(lo: float, hi: float, shape: tuple[int, ...]) -> torch.Tensor:
         return lo + (hi - lo) * torch.rand(shape, generator=gen)
@@ -243,7 +246,7 @@ def captions_for(labels: torch.Tensor, templates: tuple[str, ...], seed: int = 0
     """One caption per label: a template and a word form drawn uniformly at random (seeded)."""
     if len(templates) == 0:
         raise ValueError("templates must not be empty")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     n = len(labels)
     which = torch.randint(0, len(templates), (n,), generator=gen).tolist()
     forms = torch.randint(0, 3, (n,), generator=gen).tolist()

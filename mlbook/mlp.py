@@ -32,6 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mlbook.core import generator
+from mlbook.core import rng as numpy_rng
+
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
@@ -345,7 +348,7 @@ def init_params(sizes: Sequence[int], seed: int = 0) -> tuple[list[np.ndarray], 
         raise ValueError(
             f"sizes must list at least two positive integers (d_0, …, d_L), got {sizes}"
         )
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     weights = [
         rng.normal(0.0, 1.0 / np.sqrt(m), size=(n, m))
         for m, n in zip(sizes[:-1], sizes[1:], strict=True)
@@ -439,7 +442,7 @@ class ShallowNets(torch.nn.Module):
         self.widths = widths
         self.repeats = repeats
         self.activation = activation
-        gen = torch.Generator().manual_seed(seed)
+        gen = generator(seed)
         sizes = torch.tensor(widths * repeats)  # (G,): networks ordered repeat-major
         H, G = int(sizes.sum()), sizes.numel()
         group = torch.repeat_interleave(torch.arange(G), sizes)  # (H,)

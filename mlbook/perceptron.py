@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mlbook.core import generator
+
 __all__ = [
     "History",
     "PerceptronResult",
@@ -297,7 +299,7 @@ def separable_data(
     gamma = _check_positive(margin, "margin")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = generator(seed)
     X = torch.randn(n, d, generator=gen, dtype=torch.float64)  # (n, d)
     w_star = torch.randn(d, generator=gen, dtype=torch.float64)
     w_star = w_star / w_star.norm()  # (d,), unit norm

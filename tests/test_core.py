@@ -89,6 +89,39 @@ def test_seed_all_rejects_bad_seeds(bad):
         mlbook.seed_all(bad)
 
 
+def test_seed_family_shifts_every_seed(monkeypatch):
+    monkeypatch.delenv("MLBOOK_SEED", raising=False)
+    assert mlbook.seed_family() == 0
+    # family 0 uses the seeds as written
+    assert torch.equal(
+        torch.rand(4, generator=mlbook.generator(7)),
+        torch.rand(4, generator=torch.Generator().manual_seed(7)),
+    )
+    base_t = torch.rand(4, generator=mlbook.generator(7))
+    base_np = mlbook.rng(7).random(4)
+    monkeypatch.setenv("MLBOOK_SEED", "2")
+    assert mlbook.seed_family() == 2
+    assert not torch.equal(torch.rand(4, generator=mlbook.generator(7)), base_t)
+    assert not np.array_equal(mlbook.rng(7).random(4), base_np)
+    # a family is itself reproducible, and seed_all follows it like generator does
+    assert torch.equal(
+        torch.rand(4, generator=mlbook.generator(7)), torch.rand(4, generator=mlbook.generator(7))
+    )
+    mlbook.seed_all(7)
+    assert torch.equal(torch.rand(4), torch.rand(4, generator=mlbook.generator(7)))
+
+
+def test_generator_device_and_bad_values(monkeypatch):
+    assert mlbook.generator(0, device="cpu").device == torch.device("cpu")
+    for bad in (-1, 1.5, "3"):
+        with pytest.raises(ValueError, match="seed"):
+            mlbook.generator(bad)
+    for bad in ("-1", "one", "1.5"):
+        monkeypatch.setenv("MLBOOK_SEED", bad)
+        with pytest.raises(ValueError, match="MLBOOK_SEED.*non-negative integer"):
+            mlbook.seed_family()
+
+
 def test_timer_measures_elapsed_time():
     with mlbook.Timer() as t:
         time.sleep(0.05)

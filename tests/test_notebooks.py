@@ -84,7 +84,7 @@ def test_chapter_shape(path):
     assert re.match(r"# [^\d\s]", md), f"{path.name}: must open with '# タイトル' (no number)"
     for heading in ("## 学習目標", "## まとめ", "## 演習"):
         assert re.search(rf"(?m)^{heading}\s*$", md), f"{path.name}: no '{heading}' section"
-    assert re.search(r"(?m)^\s*assert\s", code), f"{path.name}: no assert checks a claim"
+    assert re.search(r"\bcheck\(", code), f"{path.name}: no mlbook.verify.check checks a claim"
     assert len(re.findall(r"\{exercise(-start)?\}", md)) >= 4, "at least four exercises"
     assert len(re.findall(r"\bcheck_\w+\(", code)) >= 2, "at least two code exercises checked"
     # one bibliography for the book (book/bibliography.md): a second {bibliography} directive
@@ -98,3 +98,21 @@ def test_citations_exist_in_bibliography(path):
     for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", text):
         for key in group.split(","):
             assert key.strip() in BIB_KEYS, f"{path.name}: unknown citation key {key.strip()!r}"
+
+
+GLOBAL_SEEDING = re.compile(r"manual_seed\(|np\.random\.seed\(|\brandom\.seed\(|default_rng\(")
+
+
+@pytest.mark.parametrize(
+    "path", [*NOTEBOOKS, *sorted((ROOT / "mlbook").rglob("*.py"))], ids=lambda p: p.name
+)
+def test_every_seed_goes_through_mlbook(path):
+    """MLBOOK_SEED shifts every seed only if nothing seeds torch, NumPy or random around it."""
+    if path == ROOT / "mlbook" / "core.py":
+        return  # the one place that turns a book seed into generators
+    text = _code(nbformat.read(path, as_version=4)) if path.suffix == ".ipynb" else path.read_text()
+    found = GLOBAL_SEEDING.findall(text)
+    assert not found, (
+        f"{path.name} seeds with {sorted(set(found))}: use mlbook.generator(k), mlbook.rng(k) "
+        "or mlbook.seed_all(k), which MLBOOK_SEED shifts"
+    )

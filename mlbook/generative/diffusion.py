@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from mlbook.core import generator
+
 __all__ = [
     "DDPMSchedule",
     "ddpm_schedule",
@@ -252,7 +254,7 @@ def train_ddpm(
         )
     if y is not None and y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
-    gen = torch.Generator(device=X.device).manual_seed(seed)
+    gen = generator(seed, X.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = []

@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mlbook.core import generator
+
 __all__ = [
     "gaussian_kl",
     "bernoulli_log_likelihood",
@@ -220,7 +222,7 @@ def train_vae(
     _check_pos_int(epochs, "epochs")
     _check_pos_int(batch_size, "batch_size")
     _check_2d(X, "X", model.x_dim)
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     opt = _adam(model, lr, (0.9, 0.999))
     history: dict[str, list[float]] = {"train": [], "val": []}
     for _ in range(epochs):
@@ -340,7 +342,7 @@ def train_gan(
         raise ValueError(f"loss must be one of {GAN_LOSSES}, got {loss!r}")
     _check_2d(X, "X", gan.x_dim)
     dev = X.device
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     opt_g = _adam(gan.G, lr, betas)
     opt_d = _adam(gan.D, lr if lr_d is None else lr_d, betas)
     z_fixed = torch.randn(n_snapshot, gan.z_dim, generator=gen).to(dev)
@@ -442,13 +444,14 @@ def train_vaegan(
     :func:`discriminator_loss` (real x against both kinds of decoded images).
 
     Returns per-epoch means of ``"recon"`` (−E log p(x|z)), ``"kl"``, ``"gan"`` and ``"d"``.
+    ``seed`` fixes the order of the mini-batches; ε and the prior samples come from torch's global
+    generator, as in :func:`train_vae`, so seed that too (``mlbook.seed_all``) for a repeatable run.
     """
     _check_pos_int(epochs, "epochs")
     _check_nonneg(lambda_kl, "lambda_kl")
     _check_nonneg(lambda_gan, "lambda_gan")
     _check_2d(X, "X", model.vae.x_dim)
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    gen = generator(seed)
     opt_vae = _adam(model.vae, lr, (0.5, 0.999))
     opt_d = _adam(model.D, lr, (0.5, 0.999))
     history: dict[str, list[float]] = {"recon": [], "kl": [], "gan": [], "d": []}
