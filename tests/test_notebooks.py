@@ -1,4 +1,4 @@
-"""Notebook hygiene: the conventions of shared/DESIGN.md and CHAPTER_GUIDE.md, for every notebook."""
+"""Notebook hygiene: the book's conventions (CONTRIBUTING.md), for every notebook."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -27,7 +28,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-# Harmless console messages seen on a clean build, allowed by their exact text (DESIGN.md).
+# Harmless console messages seen on a clean build, allowed by their exact text.
 ALLOWED_CONSOLE = {
     "Uncaught Identifier 'THEBE_JS_URL' has already been declared",  # sphinx-thebe, twice
     "Got invalid theme mode: . Resetting to auto.",  # pydata theme on a fresh profile
@@ -60,6 +61,21 @@ def test_site_builds_with_zero_warnings(site):
         assert "missing from font" not in html, f"{page}: a figure lacks Japanese glyphs"
         assert "Traceback" not in html, f"{page}: a cell printed a traceback"
     assert (site / "_static/mathjax/tex-chtml.js").exists()
+
+
+@pytest.mark.slow
+def test_checks_page_lists_every_check_of_every_chapter(site):
+    """The 検証一覧 page has one row per mlbook.verify.check of every chapter, all passed."""
+    rows = json.loads((site / "checks.json").read_text(encoding="utf-8"))
+    chapters = {p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb")}
+    assert {row["docname"].removeprefix("book/") for row in rows} == chapters
+    assert all(row["passed"] for row in rows)
+    page = (site / "book" / "checks.html").read_text(encoding="utf-8")
+    table = page[page.index("mlbook-checks table") :]
+    assert table.count("<tr") == len(rows) + 1  # the header and one row per check
+    assert f"{len(chapters)} 章、{len(rows)} 件の検証" in page
+    for row in rows[:: max(1, len(rows) // 20)]:
+        assert row["label"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
 
 
 @pytest.fixture(scope="session")
