@@ -71,8 +71,7 @@ def test_checks_page_lists_every_check_of_every_chapter(site):
     assert {row["docname"].removeprefix("book/") for row in rows} == chapters
     assert all(row["passed"] for row in rows)
     page = (site / "book" / "checks.html").read_text(encoding="utf-8")
-    table = page[page.index("mlbook-checks table") :]
-    assert table.count("<tr") == len(rows) + 1  # the header and one row per check
+    assert page.count('<tr class="mlbook-check') == len(rows)  # one table row per check
     assert f"{len(chapters)} 章、{len(rows)} 件の検証" in page
     for row in rows[:: max(1, len(rows) // 20)]:
         assert row["label"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page

@@ -18,7 +18,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from mlbook.verify import records_in_html
 
-COLUMNS = [("章", 14), ("節", 18), ("主張", 30), ("測定値と条件", 20), ("余裕", 8), ("注記", 20)]
+COLUMNS = [("節", 20), ("主張", 34), ("測定値と条件", 22), ("余裕", 8), ("注記", 16)]
 
 
 class checks_table(nodes.General, nodes.Element):
@@ -88,11 +88,12 @@ def all_rows(env) -> list[dict]:
 
 
 def _margin_text(row: dict) -> str:
-    return "—" if row["margin"] is None else f"{row['margin'] * 100:.1f} %"
+    return "—" if row["margin"] is None else f"{row['margin'] * 100:.1f}\u00a0%"
 
 
 def _table(app: Sphinx, fromdocname: str, rows: list[dict]) -> nodes.table:
-    table = nodes.table(classes=["mlbook-checks"])
+    """One chapter's checks: section (linked), claim, measured value and bound, margin, why."""
+    table = nodes.table(classes=["mlbook-checks", "colwidths-given"])
     group = nodes.tgroup(cols=len(COLUMNS))
     table += group
     for _, width in COLUMNS:
@@ -107,27 +108,37 @@ def _table(app: Sphinx, fromdocname: str, rows: list[dict]) -> nodes.table:
         link = nodes.reference("", row["section"] or row["chapter"], internal=True)
         link["refuri"] = f"{uri}#{row['section_id']}" if row["section_id"] else uri
         cells = [
-            nodes.paragraph(text=row["chapter"]),
             nodes.paragraph("", "", link),
             nodes.paragraph(text=row["label"]),
             nodes.paragraph(text=row["text"]),
             nodes.paragraph(text=_margin_text(row)),
             nodes.paragraph(text=row["why"] or ""),
         ]
-        body += nodes.row("", *(nodes.entry("", cell) for cell in cells))
+        body += nodes.row("", *(nodes.entry("", cell) for cell in cells), classes=["mlbook-check"])
     group += body
     return table
 
 
 def resolve(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
+    """Fill the placeholder: a summary line, then per chapter a heading line and its table."""
     rows = all_rows(app.env)
     for placeholder in doctree.findall(checks_table):
-        chapters = len({row["docname"] for row in rows})
-        seeds = sorted({row["seed"] for row in rows})
-        summary = nodes.paragraph(
-            text=f"{chapters} 章、{len(rows)} 件の検証(MLBOOK_SEED={', '.join(map(str, seeds))} で実行)。"
-        )
-        placeholder.replace_self([summary, _table(app, fromdocname, rows)])
+        docnames = sorted({row["docname"] for row in rows})
+        seeds = ", ".join(str(s) for s in sorted({row["seed"] for row in rows}))
+        out: list[nodes.Node] = [
+            nodes.paragraph(
+                text=f"{len(docnames)} 章、{len(rows)} 件の検証(MLBOOK_SEED={seeds} で実行)。"
+            )
+        ]
+        for docname in docnames:
+            mine = [row for row in rows if row["docname"] == docname]
+            number = docname.removeprefix("book/")[:2].lstrip("0")
+            title = f"第 {number} 章 {mine[0]['chapter']}({len(mine)} 件)"
+            link = nodes.reference("", title, internal=True)
+            link["refuri"] = app.builder.get_relative_uri(fromdocname, docname)
+            out.append(nodes.rubric("", "", link))
+            out.append(_table(app, fromdocname, mine))
+        placeholder.replace_self(out)
 
 
 def write_json(app: Sphinx, exception: Exception | None) -> None:
