@@ -24,7 +24,8 @@ def test_wrong_answers_say_what_was_expected():
         check_truth_table(lambda x: 0, AND, "AND")
     with pytest.raises(ExerciseError, match="数値"):
         check_close("abc", 1.0, "値")
-    assert issubclass(ExerciseError, AssertionError)  # a wrong reference solution fails the notebook's test
+    # a wrong reference solution fails the notebook's test
+    assert issubclass(ExerciseError, AssertionError)
 
 
 def test_bad_check_arguments():
