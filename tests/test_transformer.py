@@ -1,5 +1,7 @@
 """mlbook.transformer against torch's Transformer layers, and the ViT on the digits."""
 
+import math
+
 import pytest
 import torch
 
@@ -72,18 +74,23 @@ def test_vit_shapes_and_attention():
 
 
 def train_vit(seed, epochs=10):
-    """The notebook's recipe: 4×4 patches (5 tokens), AdamW, mini-batches of 64."""
+    """The notebook's recipe: 4×4 patches (5 tokens), AdamW with the learning rate annealed to 0
+    along a cosine, mini-batches of 64."""
     mlbook.seed_all(seed)
     split = data.digits(images=True)
     model = ViT(ViTConfig(patch_size=4, d_model=32, n_heads=4, n_layers=2, d_ff=64))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    g = torch.Generator().manual_seed(seed)
+    g = mlbook.generator(seed)
+    n_batches = math.ceil(len(split.y_train) / 64)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * n_batches)
     for _ in range(epochs):
         for idx in torch.randperm(len(split.y_train), generator=g).split(64):
             loss = torch.nn.functional.cross_entropy(model(split.X_train[idx]), split.y_train[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            schedule.step()
+    model.eval()
     with torch.no_grad():
         return (model(split.X_test).argmax(1) == split.y_test).float().mean().item()
 
@@ -100,5 +107,6 @@ def one_thread():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_vit_reaches_accuracy(seed, one_thread):
-    """The notebook's claim (test accuracy > 0.90 on 450 test images) holds for several seeds."""
+    """The notebook's claim (test accuracy > 0.90 on 450 test images) holds for other seeds of
+    the current family too (seed 0 is the notebook's run)."""
     assert train_vit(seed) > 0.9
