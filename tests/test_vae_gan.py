@@ -1,6 +1,7 @@
 """mlbook.generative.vae_gan: closed forms against Monte Carlo, quadrature and torch.distributions;
 the GAN losses against their definitions; mode coverage on exact samples; the error paths."""
 
+import copy
 import math
 
 import pytest
@@ -21,6 +22,7 @@ from mlbook.generative import (
     mode_coverage,
     reparameterize,
     train_gan,
+    train_gans,
     train_vae,
     train_vaegan,
 )
@@ -206,3 +208,40 @@ def test_train_gan_is_deterministic_under_a_seed():
         runs.append((history["d"], history["g"], [p.detach().clone() for p in gan.parameters()]))
     assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
     assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2], strict=True))
+
+
+@pytest.mark.parametrize(("output", "pack", "g_steps"), [("linear", 1, 1), ("sigmoid", 2, 3)])
+def test_train_gans_with_one_member_is_train_gan(output, pack, g_steps):
+    """K = 1 draws the same batches and z as train_gan, so the run must be the same one."""
+    X = torch.randn(200, 3, generator=torch.Generator().manual_seed(2))
+    torch.manual_seed(0)
+    single = GAN(x_dim=3, z_dim=2, hidden=16, output=output, pack=pack)
+    batched = copy.deepcopy(single)
+    kw = dict(steps=6, batch_size=16, lr=2e-3, g_steps=g_steps, seed=3, snapshot_every=3)
+    h1 = train_gan(single, X, n_snapshot=8, **kw)
+    h2 = train_gans([batched], X, n_snapshot=8, **kw)
+    for a, b in zip(single.parameters(), batched.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)  # trained weights written back
+    torch.testing.assert_close(torch.tensor(h1["d"]), torch.tensor(h2["d"])[:, 0])
+    torch.testing.assert_close(h1["snapshots"][-1][1], h2["snapshots"][-1][1][0])
+
+
+def test_train_gans_members_do_not_interact():
+    """Member 0 follows the same run whatever member 1 is: each has its own loss and Adam state."""
+    X = torch.randn(200, 2, generator=torch.Generator().manual_seed(2))
+    torch.manual_seed(0)
+    first, other_a, other_b = (GAN(x_dim=2, z_dim=2, hidden=8) for _ in range(3))
+    runs = []
+    for other in (other_a, other_b):
+        gans = [copy.deepcopy(first), copy.deepcopy(other)]
+        history = train_gans(gans, X, steps=5, batch_size=16, seed=1)
+        runs.append((gans, history))
+    (gans_a, h_a), (gans_b, h_b) = runs
+    for a, b in zip(gans_a[0].parameters(), gans_b[0].parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert [d[0] for d in h_a["d"]] == pytest.approx([d[0] for d in h_b["d"]], rel=1e-6)
+    assert not torch.equal(gans_a[1].G[0].weight, gans_b[1].G[0].weight)
+    with pytest.raises(ValueError, match="same shape"):
+        train_gans([GAN(x_dim=2), GAN(x_dim=3)], X, steps=1)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train_gans(gans_a, X, steps=1, loss="hinge")

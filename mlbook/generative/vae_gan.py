@@ -27,11 +27,13 @@ L = L_recon + λ₁ KL + λ₂ L_GAN (12.5).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 
 from mlbook.core import generator
 
@@ -47,6 +49,7 @@ __all__ = [
     "discriminator_loss",
     "generator_loss",
     "train_gan",
+    "train_gans",
     "ModeCoverage",
     "mode_coverage",
     "VAEGAN",
@@ -87,13 +90,16 @@ def _batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor
     return list(torch.randperm(n, generator=gen).split(batch_size))
 
 
-def _adam(module: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
-    """Adam on ``module``'s parameters, with the fused kernel (one call for all tensors) on CUDA
-    and, from torch 2.4 on, on the CPU: for the small networks of this chapter the per-tensor
-    loop is a large part of a training step."""
-    dev = next(module.parameters()).device
+def _adam(
+    params: nn.Module | Iterable[torch.Tensor], lr: float, betas: tuple[float, float]
+) -> torch.optim.Adam:
+    """Adam on ``params`` (a module's parameters or a list of tensors), with the fused kernel
+    (one call for all tensors) on CUDA and, from torch 2.4 on, on the CPU: for the small networks
+    of this chapter the per-tensor loop is a large part of a training step."""
+    params = list(params.parameters() if isinstance(params, nn.Module) else params)
+    dev = params[0].device
     fused = dev.type == "cuda" or (dev.type == "cpu" and torch.__version__ >= (2, 4))
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, fused=fused)
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
 
 
 # ------------------------------------------------------------------------------ VAE
@@ -370,6 +376,82 @@ def train_gan(
         if snapshot_every and (step + 1) % snapshot_every == 0:
             with torch.no_grad():
                 history["snapshots"].append((step + 1, gan.generate_from(z_fixed).cpu()))
+    return history
+
+
+def train_gans(
+    gans: Sequence[GAN],
+    X: torch.Tensor,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.5, 0.999),
+    loss: str = "non_saturating",
+    g_steps: int = 1,
+    seed: int = 0,
+    snapshot_every: int = 0,
+    n_snapshot: int = 1000,
+) -> dict[str, list]:
+    """:func:`train_gan` for K GANs of the same shape at once, as one batched model.
+
+    Their weights are stacked along a new first axis (``torch.func.stack_module_state``) and
+    every layer runs as a batched matrix product (``vmap``), so K small runs cost much less than
+    K separate ones (on a CPU, K = 8 about 4 times one run). Each member keeps its own initial
+    weights and draws its own real batches and z; the summed loss gives each member exactly its
+    own gradient, and Adam acts elementwise, so member k follows the same equations as
+    ``train_gan(gans[k], …)`` (with K = 1 the same random draws too, so the same run up to float
+    rounding). One discriminator step per round, with the generator's learning rate. The trained
+    weights are written back into ``gans``. Returns ``"d"`` and ``"g"`` (per round, a list of K
+    losses) and ``"snapshots"`` (step, tensor (K, n_snapshot, x_dim) on the CPU).
+    """
+    _check_pos_int(steps, "steps")
+    _check_pos_int(batch_size, "batch_size")
+    _check_pos_int(g_steps, "g_steps")
+    if loss not in GAN_LOSSES:
+        raise ValueError(f"loss must be one of {GAN_LOSSES}, got {loss!r}")
+    if len({(g.x_dim, g.z_dim, g.output, g.pack) for g in gans}) != 1:
+        raise ValueError("gans must be a non-empty sequence of GANs of the same shape")
+    _check_2d(X, "X", gans[0].x_dim)
+    g0, K, dev = gans[0], len(gans), X.device
+    p_g, p_d = (stack_module_state([getattr(g, net) for g in gans])[0] for net in "GD")
+    G_raw = vmap(lambda p, z: functional_call(g0.G, p, (z,)))  # (K, B, z_dim) -> (K, B, x_dim)
+    D_of = vmap(lambda p, x: functional_call(g0.D, p, (x.reshape(-1, g0.pack * g0.x_dim),)))
+
+    def G_of(p: dict, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(G_raw(p, z)) if g0.output == "sigmoid" else G_raw(p, z)
+
+    d_loss_k = vmap(discriminator_loss)
+    g_loss_k = vmap(lambda logit: generator_loss(logit, loss))
+    gen = generator(seed)
+    opt_g, opt_d = _adam(p_g.values(), lr, betas), _adam(p_d.values(), lr, betas)
+    z_fixed = torch.randn(K, n_snapshot, g0.z_dim, generator=gen).to(dev)
+    history: dict[str, list] = {"d": [], "g": [], "snapshots": []}
+    for step in range(steps):
+        real = X[torch.randint(0, len(X), (K, batch_size), generator=gen).to(dev)]
+        z = torch.randn(K, batch_size, g0.z_dim, generator=gen).to(dev)
+        with torch.no_grad():
+            fake = G_of(p_g, z)
+        logit_real, logit_fake = D_of(p_d, torch.cat([real, fake], 1)).squeeze(-1).chunk(2, 1)
+        d_loss = d_loss_k(logit_real, logit_fake)  # (K,)
+        opt_d.zero_grad()
+        d_loss.sum().backward()
+        opt_d.step()
+        for _ in range(g_steps):
+            z = torch.randn(K, batch_size, g0.z_dim, generator=gen).to(dev)
+            g_loss = g_loss_k(D_of(p_d, G_of(p_g, z)).squeeze(-1))
+            opt_g.zero_grad()
+            g_loss.sum().backward()
+            opt_g.step()
+        history["d"].append(d_loss.tolist())
+        history["g"].append(g_loss.tolist())
+        if snapshot_every and (step + 1) % snapshot_every == 0:
+            with torch.no_grad():
+                history["snapshots"].append((step + 1, G_of(p_g, z_fixed).cpu()))
+    with torch.no_grad():
+        for k, g in enumerate(gans):
+            for net, stacked in (("G", p_g), ("D", p_d)):
+                for name, p in getattr(g, net).named_parameters():
+                    p.copy_(stacked[name][k])
     return history
 
 
