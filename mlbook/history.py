@@ -101,8 +101,8 @@ def _m(year: int, title: str, people: str, category: str, cite: str, note: str =
 #: The milestones, sorted by year.
 MILESTONES: tuple[Milestone, ...] = (
     _m(1943, "形式ニューロン", "McCulloch, Pitts", "ニューロン・学習則", "mcculloch1943logical",
-       "しきい値素子の回路で論理関数を表した。学習則はまだ無い。004 §1.1 の「1940年代に提案された"
-       "パーセプトロン」は、このモデルとパーセプトロン(1958年)との混同である。"),
+       "しきい値素子の回路で論理関数を表した。学習則はまだ無い。「1940年代に提案された"
+       "パーセプトロン」という説明を見かけるが、このモデルとパーセプトロン(1958年)との混同である。"),
     _m(1949, "ヘッブ則", "Hebb", "ニューロン・学習則", "hebb1949organization",
        "同時に活動するニューロン間の結合が強まるという仮説。"),
     _m(1950, "模倣ゲーム(チューリング・テスト)", "Turing", "人工知能全般", "turing1950computing",
@@ -111,8 +111,8 @@ MILESTONES: tuple[Milestone, ...] = (
        "mccarthy1955proposal",
        "「人工知能」の名は1955年の提案書に現れ、研究会は1956年夏に開かれた。"),
     _m(1958, "パーセプトロン", "Rosenblatt", "ニューロン・学習則", "rosenblatt1958perceptron",
-       "最初の報告書は1957年(rosenblatt1957perceptron)。000 の「Turing (1950) と同時期」、"
-       "004 §1.1 の「1940年代」はどちらも誤り。"),
+       "最初の報告書は1957年(rosenblatt1957perceptron)。「Turing (1950) と同時期」や"
+       "「1940年代」とする説明はどちらも誤り。"),
     _m(1960, "ADALINE と LMS 則", "Widrow, Hoff", "ニューロン・学習則", "widrow1960adaptive",
        "二乗誤差の勾配に沿って1例ごとに重みを直す(デルタ則)。確率的勾配降下法の先駆け。"),
     _m(1967, "確率的勾配降下法による適応学習", "甘利俊一", "ニューロン・学習則", "amari1967theory",
@@ -125,10 +125,10 @@ MILESTONES: tuple[Milestone, ...] = (
        "linnainmaa1970representation",
        "誤差逆伝播法の計算原理。ヘルシンキ大学の修士論文(フィンランド語)。"),
     _m(1971, "VC 理論(一様収束)", "Vapnik, Chervonenkis", "理論", "vapnik1971uniform",
-       "「統計的学習理論」の始まり。000 は1940〜50年代を「統計的学習理論の確立」と呼ぶが、"
+       "「統計的学習理論」の始まり。1940〜50年代を「統計的学習理論の確立」と呼ぶ説明もあるが、"
        "この名はこの系譜(1960年代末以降)のものである。"),
     _m(1972, "連想記憶モデル", "甘利俊一", "アーキテクチャ", "amari1972learning",
-       "相互結合型ネットワークによる記憶と想起。002 が挙げる Amari (1977) は同じ系統の"
+       "相互結合型ネットワークによる記憶と想起。よく引かれる Amari (1977) は同じ系統の"
        "連想の理論の論文で、モデル自体は1972年に現れている。"),
     _m(1974, "ニューラルネットへの逆伝播の応用", "Werbos", "ニューロン・学習則",
        "werbos1974beyond", "ハーバード大学の博士論文。"),
@@ -141,15 +141,15 @@ MILESTONES: tuple[Milestone, ...] = (
        "ackley1985learning"),
     _m(1986, "誤差逆伝播法の普及", "Rumelhart, Hinton, Williams", "ニューロン・学習則",
        "rumelhart1986learning",
-       "004 §1.1 は「1980年代の誤差逆伝播法の発明」とするが、計算法は Linnainmaa (1970)、"
-       "ニューラルネットへの応用は Werbos (1974) にある。000 の「再発見」のほうが近い。"),
+       "「1980年代の誤差逆伝播法の発明」と言われることが多いが、計算法は Linnainmaa (1970)、"
+       "ニューラルネットへの応用は Werbos (1974) にある。「再発見と普及」と呼ぶほうが近い。"),
     _m(1989, "万能近似定理", "Cybenko; Hornik, Stinchcombe, White", "理論",
        "cybenko1989approximation",
        "隠れ層1層で、コンパクト集合上の連続関数を任意の精度で近似できる(hornik1989multilayer も同年)。"),
     _m(1995, "サポートベクターマシン", "Cortes, Vapnik", "統計的機械学習", "cortes1995support",
-       "000 は「Vapnik, 1995」と書く。カーネルによる最大マージン分類は Boser, Guyon, Vapnik (1992)。"),
+       "ソフトマージンの論文。カーネルによる最大マージン分類は Boser, Guyon, Vapnik (1992)。"),
     _m(1997, "AdaBoost", "Freund, Schapire", "統計的機械学習", "freund1997decision",
-       "会議版は1995年。000 は「2000年代に入り」の段落に置くが、1990年代の成果である。"),
+       "会議版は1995年。2000年代の成果として語られることもあるが、1990年代の成果である。"),
     _m(1997, "LSTM", "Hochreiter, Schmidhuber", "アーキテクチャ", "hochreiter1997long"),
     _m(1998, "LeNet-5", "LeCun, Bottou, Bengio, Haffner", "アーキテクチャ", "lecun1998gradient",
        "逆伝播で学習する畳み込みネット自体は LeCun ら (1989) が手書き郵便番号で示していた。"),
@@ -166,22 +166,22 @@ MILESTONES: tuple[Milestone, ...] = (
        "arXiv 2014年、ICLR 2015。"),
     _m(2015, "バッチ正規化", "Ioffe, Szegedy", "ニューロン・学習則", "ioffe2015batch"),
     _m(2015, "ResNet", "He, Zhang, Ren, Sun", "アーキテクチャ", "he2016deep",
-       "arXiv 2015年(002, 004 の年)、CVPR 2016(000 の年)。動機は勾配消失ではなく、層を増やすと"
+       "arXiv 2015年、CVPR 2016(文献により年が異なるのはこのため)。動機は勾配消失ではなく、層を増やすと"
        "訓練誤差まで悪化する「劣化問題」であった。"),
     _m(2017, "Transformer", "Vaswani ら", "アーキテクチャ", "vaswani2017attention"),
     _m(2018, "GPT", "Radford ら", "言語モデル", "radford2018improving"),
     _m(2018, "BERT", "Devlin ら", "言語モデル", "devlin2019bert",
-       "arXiv 2018年、NAACL 2019(000 の文献表の「2018, NAACL」は会議の年としては誤り)。"),
+       "arXiv 2018年、NAACL 2019(「2018, NAACL」と書かれることがあるが、会議は2019年)。"),
     _m(2019, "GPT-2", "Radford ら", "言語モデル", "radford2019language"),
     _m(2020, "GPT-3", "Brown ら", "言語モデル", "brown2020language"),
     _m(2020, "スケーリング則", "Kaplan ら", "言語モデル", "kaplan2020scaling",
-       "000 の L = (C/N)^α は不正確。論文の形は L(N) = (N_c/N)^α_N で、N_c は定数(計算量ではない)。"
+       "L = (C/N)^α と書かれることがあるが不正確。論文の形は L(N) = (N_c/N)^α_N で、N_c は定数(計算量ではない)。"
        "計算量 C、データ量 D についても同じ形の別の法則がある。"),
     _m(2020, "拡散モデル(DDPM)", "Ho, Jain, Abbeel", "生成・マルチモーダル", "ho2020denoising"),
     _m(2021, "CLIP", "Radford ら", "生成・マルチモーダル", "radford2021learning"),
     _m(2022, "Chinchilla", "Hoffmann ら", "言語モデル", "hoffmann2022training"),
     _m(2022, "PaLM", "Chowdhery ら", "言語モデル", "chowdhery2023palm",
-       "000 は「Pathways アーキテクチャ」と書くが、Pathways は学習を分散実行するシステムの名で、"
+       "「Pathways アーキテクチャ」と呼ばれることがあるが、Pathways は学習を分散実行するシステムの名で、"
        "モデル自体はデコーダのみの Transformer。arXiv 2022年、JMLR 2023。"),
     _m(2022, "InstructGPT(RLHF)", "Ouyang ら", "言語モデル", "ouyang2022training"),
     _m(2023, "LLaMA", "Touvron ら", "言語モデル", "touvron2023llama"),
