@@ -1,28 +1,30 @@
 """VAE, GAN and VAE-GAN (chapter 12).
 
+Equations are named by their labels in ``book/12_vae_gan.ipynb``.
+
 The variational autoencoder (Kingma and Welling) maximises the evidence lower bound (ELBO)
 
-    log p(x) ≥ L(x) = E_{q(z|x)}[log p(x|z)] − KL(q(z|x) ‖ p(z)),                    (12.1)
+    log p(x) ≥ L(x) = E_{q(z|x)}[log p(x|z)] − KL(q(z|x) ‖ p(z)),          (thm-vae-elbo)
 
 with q(z|x) = N(μ(x), diag σ²(x)), p(z) = N(0, I) and, here, a Bernoulli decoder
 p(x|z) = Π_i Bern(x_i; sigmoid(logit_i(z))) for binary images. The KL term has the closed form
 
-    KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²),                  (12.2)
+    KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²),                    (eq-vae-kl)
 
 and z is drawn as z = μ + σ ⊙ ε, ε ~ N(0, I) (the reparameterisation trick), so the Monte Carlo
-estimate of (12.1) is differentiable in μ and σ.
+estimate of the ELBO is differentiable in μ and σ.
 
 The GAN (Goodfellow et al.) plays min_G max_D V(D, G) with
 
-    V(D, G) = E_{x~p_data}[log D(x)] + E_{z~p(z)}[log(1 − D(G(z)))];                    (12.3)
+    V(D, G) = E_{x~p_data}[log D(x)] + E_{z~p(z)}[log(1 − D(G(z)))];                (eq-gan-minimax)
 
-the generator may instead minimise the non-saturating loss −E_z[log D(G(z))] (12.4).
+the generator may instead minimise the non-saturating loss −E_z[log D(G(z))] (eq-gan-ns).
 The discriminator returns a logit l, D = sigmoid(l); every loss is written with
 ``softplus`` (log σ(l) = −softplus(−l), log(1 − σ(l)) = −softplus(l)), which is exact and never
 takes the log of 0.
 
 VAE-GAN (Larsen et al.) trains the VAE's decoder also as a GAN generator:
-L = L_recon + λ₁ KL + λ₂ L_GAN (12.5).
+L = L_recon + λ₁ KL + λ₂ L_GAN (eq-vaegan).
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def _adam(
 
 # ------------------------------------------------------------------------------ VAE
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(μ, diag exp(logvar)) ‖ N(0, I)) per sample, eq. (12.2): shape (batch,)."""
+    """KL(N(μ, diag exp(logvar)) ‖ N(0, I)) per sample, eq. ``eq-vae-kl``: shape (batch,)."""
     if mu.shape != logvar.shape:
         raise ValueError(
             f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
@@ -191,11 +193,11 @@ class VAE(nn.Module):
 def elbo(
     model: VAE, x: torch.Tensor, beta: float = 1.0, n_samples: int = 1
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Monte Carlo ELBO of eq. (12.1) per example, with the KL term weighted by ``beta``.
+    """Monte Carlo ELBO (theorem ``thm-vae-elbo``) per example, with the KL term weighted by ``beta``.
 
     Returns (elbo, reconstruction, kl), each of shape (batch,) in nats, where
     reconstruction = (1/S) Σ_s log p(x | z_s), z_s = μ + σ ⊙ ε_s (S = ``n_samples``), kl by
-    eq. (12.2) and elbo = reconstruction − beta · kl. ``beta = 1`` is the true bound on
+    eq. ``eq-vae-kl`` and elbo = reconstruction − beta · kl. ``beta = 1`` is the true bound on
     log p(x); other values give the β-VAE objective.
     """
     _check_nonneg(beta, "beta")
@@ -299,15 +301,15 @@ class GAN(nn.Module):
 
 
 def discriminator_loss(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> torch.Tensor:
-    """−V(D, G) of eq. (12.3) estimated on a batch: −mean log D(x) − mean log(1 − D(G(z)))."""
+    """−V(D, G) (``eq-gan-minimax``) on a batch: −mean log D(x) − mean log(1 − D(G(z)))."""
     return F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
 
 
 def generator_loss(logit_fake: torch.Tensor, loss: str = "non_saturating") -> torch.Tensor:
     """The generator's loss on D's logits of its samples.
 
-    ``"minimax"``: mean log(1 − D(G(z))) (eq. 12.3, saturates when D(G(z)) → 0);
-    ``"non_saturating"``: −mean log D(G(z)) (eq. 12.4).
+    ``"minimax"``: mean log(1 − D(G(z))) (eq. ``eq-gan-minimax``, saturates when D(G(z)) → 0);
+    ``"non_saturating"``: −mean log D(G(z)) (eq. ``eq-gan-ns``).
     """
     if loss == "minimax":
         return -F.softplus(logit_fake).mean()
@@ -495,7 +497,7 @@ def mode_coverage(
 
 # ------------------------------------------------------------------------------ VAE-GAN
 class VAEGAN(nn.Module):
-    """A :class:`VAE` whose decoder is also a GAN generator, plus a discriminator (eq. 12.5)."""
+    """A :class:`VAE` whose decoder is also a GAN generator plus a discriminator (``eq-vaegan``)."""
 
     def __init__(self, x_dim: int = 64, z_dim: int = 2, hidden: int = 256) -> None:
         super().__init__()
@@ -520,7 +522,7 @@ def train_vaegan(
     lr: float = 1e-3,
     seed: int = 0,
 ) -> dict[str, list[float]]:
-    """Train with eq. (12.5): the encoder and decoder minimise
+    """Train with eq. ``eq-vaegan``: the encoder and decoder minimise
     −E_q log p(x|z) + λ₁ KL + λ₂ L_GAN, where L_GAN is the non-saturating generator loss on
     decoded prior samples and reconstructions, and the discriminator minimises
     :func:`discriminator_loss` (real x against both kinds of decoded images).
