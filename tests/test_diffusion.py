@@ -165,7 +165,8 @@ def test_train_ddpm_lowers_loss_deterministically():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_trained_2d_model_beats_gaussian_fit(seed):
     """The notebook's claim on the swiss roll (same model and 1500 training steps; 1000 samples
-    instead of 2000) for three seeds: it backs the factor 1/2 of the notebook's assert."""
+    instead of 2000) for three seeds. The notebook's threshold 1/2 comes from its own runs over
+    seed families 0-7 (see the text there); this test checks the claim with smaller samples."""
     torch.manual_seed(seed)
     X = data.swiss_roll(3000, seed=seed) * 2
     Xtr, Xte = X[:2000], X[2000:]
