@@ -73,6 +73,8 @@ def test_first_cell_installs_this_books_mlbook_in_colab(path):
     spec = f'%pip install -q "mlbook @ git+{REPO["url"]}@{REPO["branch"]}"'
     assert spec in first.source, f"{path.name}: the set-up cell must contain {spec}"
     assert 'if importlib.util.find_spec("mlbook") is None:' in first.source
+    for clone in re.findall(r"!git clone .*", first.source):  # the book's own text, in Colab
+        assert clone.endswith(f"--branch {REPO['branch']} {REPO['url']}"), clone
     for line in ("device = mlbook.device()", "mlbook.seed_all(0)"):
         assert line in first.source
 

@@ -3,8 +3,8 @@
     python book/_ext/set_repository.py https://github.com/OWNER/REPO [BRANCH]
 
 rewrites ``repository.url`` and ``repository.branch`` in ``_config.yml`` (which the Colab,
-Binder, repository and issue buttons use) and the ``pip install`` line of every notebook's
-Colab set-up cell, so that Colab installs the mlbook of the same repository and branch as the
+Binder, repository and issue buttons use) and the ``pip install`` line (and ``git clone`` line,
+where a chapter reads the book's own text) of every notebook's Colab set-up cell, so that Colab installs the mlbook of the same repository and branch as the
 book. ``tests/test_notebooks.py`` checks that the two agree.
 """
 
@@ -18,6 +18,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_LINE = re.compile(r'(%pip install -q "mlbook @ git\+)[^"@]+@[^"]+(")')
+# chapters that read the book's own text clone the same repository and branch in Colab
+CLONE_LINE = re.compile(r"(!git clone -q --depth 1 --branch )\S+ \S+")
 URL = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+$")
 
 
@@ -40,6 +42,7 @@ def set_repository(url: str, branch: str = "main") -> list[Path]:
         nb = nbformat.read(path, as_version=4)
         cell = nb.cells[0]
         source = INSTALL_LINE.sub(rf"\g<1>{url}@{branch}\g<2>", cell.source)
+        source = CLONE_LINE.sub(rf"\g<1>{branch} {url}", source)
         if source != cell.source:
             cell.source = source
             nbformat.write(nb, path)
