@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import nbformat
@@ -100,6 +101,23 @@ def test_citations_exist_in_bibliography(path):
     for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", text):
         for key in group.split(","):
             assert key.strip() in BIB_KEYS, f"{path.name}: unknown citation key {key.strip()!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_a_cell_ending_in_check_does_not_echo_its_value(path):
+    """check returns its value; as a cell's last expression Jupyter would print it under the
+    check's own line (np.float64(0.60…)), so such a cell ends with `check(...);`."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or re.search(r"(?m)^\s*[%!]", cell.source):
+            continue
+        body = ast.parse(cell.source).body
+        last = body[-1] if body else None
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+            name = getattr(last.value.func, "id", None) or getattr(last.value.func, "attr", None)
+            end = cell.source.split("\n")[last.end_lineno - 1].encode()[last.end_col_offset :]
+            assert name != "check" or end.startswith(b";"), (
+                f"{path.name}: end the cell with `check(...);`:\n{cell.source[-200:]}"
+            )
 
 
 GLOBAL_SEEDING = re.compile(r"manual_seed\(|np\.random\.seed\(|\brandom\.seed\(|default_rng\(")
