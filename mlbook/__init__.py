@@ -1,33 +1,11 @@
 """mlbook: the helper package of 実行して学ぶ 機械学習と大規模言語モデル.
 
 The core (device, seeding, timing, sizing) is importable from the top level; topics live in
-their own modules (``mlbook.data``, ``mlbook.plot``, ``mlbook.exercises``, ``mlbook.history`` …).
+their own modules (``mlbook.data``, ``mlbook.plot``, ``mlbook.verify``, ``mlbook.gpt`` …).
 """
 
-from mlbook.core import (
-    Timer,
-    device,
-    generator,
-    on_gpu,
-    rng,
-    seed_all,
-    seed_family,
-    single_thread,
-    size_for,
-    timeit,
-)
+from mlbook import core
+from mlbook.core import *  # noqa: F403  (the names of core.__all__, listed once there)
 
 __version__ = "0.1.0"
-__all__ = [
-    "Timer",
-    "device",
-    "generator",
-    "on_gpu",
-    "rng",
-    "seed_all",
-    "seed_family",
-    "single_thread",
-    "size_for",
-    "timeit",
-    "__version__",
-]
+__all__ = [*core.__all__, "__version__"]
