@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "single_thread",
     "size_for",
     "Timer",
+    "TrainLog",
     "timeit",
 ]
 
@@ -34,6 +36,19 @@ SEED_ENV = "MLBOOK_SEED"
 _FAMILY_STRIDE = 1_000_003
 _DEVICE_KINDS = ("cpu", "cuda", "mps")
 T = TypeVar("T")
+
+
+@dataclass
+class TrainLog:
+    """What every mlbook training function returns; the model itself is trained in place.
+
+    ``losses``: the training loss of every optimiser step, as floats. ``metrics``: any other named
+    series the function records (e.g. ``"d_loss"``, ``"kl"``, ``"test_accuracy"``), each a list of
+    floats; the docstring of the training function says what each holds and how often.
+    """
+
+    losses: list[float]
+    metrics: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _mps_available() -> bool:
