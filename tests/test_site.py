@@ -77,6 +77,30 @@ def test_checks_page_lists_every_check_of_every_chapter(site):
         assert row["label"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
 
 
+CHAPTER_PAGES = [p for p in PAGES if re.match(r"book/\d\d_", p)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_numbers_its_own_things(site, page):
+    """Every number on a chapter's page is the chapter's own (式 (9.2), 定理 12.1, 練習 5.3), its
+    title carries its number, and no English proof label, doubled theorem word, raw equation
+    label or raw Markdown table reaches the reader."""
+    html = (site / f"{page}.html").read_text(encoding="utf-8")
+    n = int(page.removeprefix("book/")[:2])
+    title = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert f'<span class="section-number">{n}. </span>' in title, f"{page}: title {title!r}"
+    numbers = re.findall(r'class="eqno">\((\d+)\.\d+\)', html)
+    numbers += re.findall(r'caption-number">\S+ (\d+)\.\d+ ', html)
+    captions = re.findall(r'caption-number">([^<]*)<', html)
+    assert all(c.split()[-1].startswith(f"{n}.") for c in captions if c.split()), (page, captions)
+    assert set(numbers) <= {str(n)}, f"{page}: numbers of other chapters {set(numbers)}"
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "定理 定理" not in text and "Proof." not in text, f"{page}: 定理 定理 or Proof."
+    assert not re.search(r"[式図] \(?(eq|fig)-[\w-]+", text), f"{page}: a raw label is shown"
+    assert not re.search(r"^\s*\|[^\n]*\|\s*\n\s*\|\s*:?-{3}", text, re.M), f"{page}: raw table"
+
+
 @pytest.fixture(scope="session")
 def server(site):
     handler = functools.partial(_QuietHandler, directory=str(site))
