@@ -1,7 +1,8 @@
 """The book's data, all offline: scikit-learn's bundled digits and synthetic 2-D sets.
 
-Every function takes a ``seed`` and returns torch tensors, so a chapter gets the same data on
-every machine and the same split on every run.
+Every function takes a ``generator`` (``None``: the book's fixed draw ``mlbook.generator(0)``, or
+``mlbook.rng(0)`` for the NumPy split of :func:`digits`) and returns torch tensors, so a chapter
+gets the same data on every machine and the same split on every run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlbook.core import generator
+from mlbook.core import generator as generator_for_seed
 from mlbook.core import rng as numpy_rng
 
 __all__ = ["Split", "digits", "moons", "gaussian_mixture", "ring_centers", "swiss_roll"]
@@ -27,9 +28,16 @@ class Split:
     X_test: torch.Tensor
     y_test: torch.Tensor
 
-    def to(self, dev: torch.device | str) -> Split:
-        """The same split on device ``dev``."""
-        return Split(*(t.to(dev) for t in (self.X_train, self.y_train, self.X_test, self.y_test)))
+    def to(self, device: torch.device | str) -> Split:
+        """The same split on ``device``."""
+        return Split(
+            *(t.to(device) for t in (self.X_train, self.y_train, self.X_test, self.y_test))
+        )
+
+
+def _book_generator(gen: torch.Generator | None) -> torch.Generator:
+    """``gen``, or the book's fixed draw ``mlbook.generator(0)`` when it is None."""
+    return generator_for_seed(0) if gen is None else gen
 
 
 def _check_n(n: int, name: str = "n") -> None:
@@ -42,10 +50,13 @@ def _check_nonneg(value: float, name: str) -> None:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
-def digits(test_fraction: float = 0.25, seed: int = 0, images: bool = False) -> Split:
+def digits(
+    test_fraction: float = 0.25, generator: np.random.Generator | None = None, images: bool = False
+) -> Split:
     """scikit-learn's 8×8 handwritten digits (1797 images, 10 classes), scaled to [0, 1].
 
-    The split is stratified by class and fixed by ``seed``. With ``images=True`` X has shape
+    The split is stratified by class and drawn with the NumPy generator ``generator``
+    (``None``: the book's fixed split, ``mlbook.rng(0)``). With ``images=True`` X has shape
     (n, 1, 8, 8) (for convolutions), otherwise (n, 64).
     """
     if not 0.0 < test_fraction < 1.0:
@@ -55,7 +66,12 @@ def digits(test_fraction: float = 0.25, seed: int = 0, images: bool = False) -> 
     bunch = load_digits()
     X = torch.tensor(bunch.data / 16.0, dtype=torch.float32)
     y = torch.tensor(bunch.target, dtype=torch.int64)
-    rng = numpy_rng(seed)
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise ValueError(
+            "generator must be a numpy.random.Generator (e.g. mlbook.rng(1)) or None, "
+            f"got {type(generator).__name__}"
+        )
+    rng = numpy_rng(0) if generator is None else generator
     test_idx = []
     for label in range(10):  # stratified: the same fraction of every class goes to the test set
         idx = np.flatnonzero(bunch.target == label)
@@ -70,11 +86,13 @@ def digits(test_fraction: float = 0.25, seed: int = 0, images: bool = False) -> 
     return Split(X[train], y[train], X[test], y[test])
 
 
-def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def moons(
+    n: int = 200, noise: float = 0.1, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Two interleaving half circles: X (n, 2), y (n,) in {0, 1}; ``noise`` is the Gaussian std."""
     _check_n(n)
     _check_nonneg(noise, "noise")
-    gen = generator(seed)
+    gen = _book_generator(generator)
     n0 = n // 2
     t0 = torch.rand(n0, generator=gen) * math.pi
     t1 = torch.rand(n - n0, generator=gen) * math.pi
@@ -96,7 +114,11 @@ def ring_centers(k: int = 8, radius: float = 2.0) -> torch.Tensor:
 
 
 def gaussian_mixture(
-    n: int = 1000, k: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
+    n: int = 1000,
+    k: int = 8,
+    radius: float = 2.0,
+    std: float = 0.05,
+    generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Samples of an equal-weight mixture of k isotropic Gaussians on a ring (the GAN test bed).
 
@@ -106,18 +128,20 @@ def gaussian_mixture(
     _check_n(n)
     _check_nonneg(std, "std")
     centers = ring_centers(k, radius)
-    gen = generator(seed)
+    gen = _book_generator(generator)
     component = torch.randint(0, k, (n,), generator=gen)
     X = centers[component] + std * torch.randn(n, 2, generator=gen)
     return X, component
 
 
-def swiss_roll(n: int = 1000, noise: float = 0.03, seed: int = 0) -> torch.Tensor:
+def swiss_roll(
+    n: int = 1000, noise: float = 0.03, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """The 2-D swiss roll (a spiral, t in [1.5π, 4.5π]) scaled into [-1, 1]², plus Gaussian
     noise of std ``noise`` (in those scaled units): X (n, 2)."""
     _check_n(n)
     _check_nonneg(noise, "noise")
-    gen = generator(seed)
+    gen = _book_generator(generator)
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=gen))
     X = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / (4.5 * math.pi)
     return X + noise * torch.randn(n, 2, generator=gen)
@@ -129,7 +153,11 @@ SHAPE_CLASSES = ("background", "circle", "rectangle", "triangle")
 
 
 def shapes(
-    n: int, size: int = 16, seed: int = 0, max_shapes: int = 3, noise: float = 0.1
+    n: int,
+    size: int = 16,
+    generator: torch.Generator | None = None,
+    max_shapes: int = 3,
+    noise: float = 0.1,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Synthetic images of circles, rectangles and triangles with their pixel labels.
 
@@ -144,7 +172,7 @@ def shapes(
     _check_nonneg(noise, "noise")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 8:
         raise ValueError(f"size must be an integer >= 8, got {size!r}")
-    gen = generator(seed)
+    gen = _book_generator(generator)
 
     def uniform(lo: float, hi: float, shape: tuple[int, ...]) -> torch.Tensor:
         return lo + (hi - lo) * torch.rand(shape, generator=gen)
@@ -242,11 +270,14 @@ def caption(label: int, template: str, form: int = 0) -> str:
     return template.format(DIGIT_WORDS[int(label)][form])
 
 
-def captions_for(labels: torch.Tensor, templates: tuple[str, ...], seed: int = 0) -> list[str]:
-    """One caption per label: a template and a word form drawn uniformly at random (seeded)."""
+def captions_for(
+    labels: torch.Tensor, templates: tuple[str, ...], generator: torch.Generator | None = None
+) -> list[str]:
+    """One caption per label: a template and a word form drawn uniformly at random with
+    ``generator`` (``None``: ``mlbook.generator(0)``)."""
     if len(templates) == 0:
         raise ValueError("templates must not be empty")
-    gen = generator(seed)
+    gen = _book_generator(generator)
     n = len(labels)
     which = torch.randint(0, len(templates), (n,), generator=gen).tolist()
     forms = torch.randint(0, 3, (n,), generator=gen).tolist()
@@ -256,20 +287,27 @@ def captions_for(labels: torch.Tensor, templates: tuple[str, ...], seed: int = 0
     ]
 
 
-def caption_pairs(test_fraction: float = 0.25, seed: int = 0) -> CaptionPairs:
-    """Image–caption pairs on the :func:`digits` split (images flattened to 64 values).
+def caption_pairs(
+    test_fraction: float = 0.25, generator: torch.Generator | None = None
+) -> CaptionPairs:
+    """Image–caption pairs on the book's fixed :func:`digits` split (images flattened to 64
+    values).
 
     Training images get captions from TRAIN_TEMPLATES, test images from ZERO_SHOT_TEMPLATES,
-    so no test caption's template was seen in training (the digit words were).
+    so no test caption's template was seen in training (the digit words were). The captions are
+    drawn with ``generator``, training captions first; ``None`` gives the book's fixed captions
+    (training ones drawn with ``mlbook.generator(0)``, test ones with ``mlbook.generator(1)``).
     """
-    split = digits(test_fraction=test_fraction, seed=seed)
+    split = digits(test_fraction=test_fraction)
+    gen_train = _book_generator(generator)
+    gen_test = generator_for_seed(1) if generator is None else generator
     return CaptionPairs(
         split.X_train,
         split.y_train,
-        captions_for(split.y_train, TRAIN_TEMPLATES, seed=seed),
+        captions_for(split.y_train, TRAIN_TEMPLATES, generator=gen_train),
         split.X_test,
         split.y_test,
-        captions_for(split.y_test, ZERO_SHOT_TEMPLATES, seed=seed + 1),
+        captions_for(split.y_test, ZERO_SHOT_TEMPLATES, generator=gen_test),
     )
 
 

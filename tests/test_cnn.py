@@ -215,17 +215,17 @@ def test_depthwise_separable_parameter_count_and_factorisation(c_in, c_out, k):
 
 
 def test_shapes_format_and_determinism():
-    X, M = data.shapes(64, size=16, seed=0)
+    X, M = data.shapes(64, size=16)
     assert X.shape == (64, 1, 16, 16) and X.dtype == torch.float32
     assert M.shape == (64, 16, 16) and M.dtype == torch.int64
     assert set(M.unique().tolist()) == {0, 1, 2, 3}
     assert len(data.SHAPE_CLASSES) == 4
-    X2, M2 = data.shapes(64, size=16, seed=0)
+    X2, M2 = data.shapes(64, size=16)
     assert torch.equal(X, X2) and torch.equal(M, M2)
-    X3, _ = data.shapes(64, size=16, seed=1)
+    X3, _ = data.shapes(64, size=16, generator=mlbook.generator(1))
     assert not torch.equal(X, X3)
     assert ((M > 0).flatten(1).sum(1) > 0).all()  # every image holds at least one shape
-    Xs, Ms = data.shapes(5, size=24, seed=0, max_shapes=1, noise=0.0)
+    Xs, Ms = data.shapes(5, size=24, max_shapes=1, noise=0.0)
     assert Xs.shape == (5, 1, 24, 24)
     # without noise the image is bright exactly on the labelled pixels
     assert torch.equal(Xs[:, 0] > 0, Ms > 0)
@@ -233,7 +233,7 @@ def test_shapes_format_and_determinism():
 
 
 def test_shapes_labels_follow_the_image():
-    X, M = data.shapes(200, seed=2, noise=0.1)
+    X, M = data.shapes(200, generator=mlbook.generator(2), noise=0.1)
     fg, bg = X[:, 0][M > 0], X[:, 0][M == 0]
     assert fg.mean() > 0.6 and abs(bg.mean()) < 0.02
 
@@ -285,7 +285,7 @@ def _shift(X, dy, dx):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_lenet_and_mlp_other_seeds(seed):
-    D = data.digits(images=True, seed=0)
+    D = data.digits(images=True)
     mlbook.seed_all(seed)
     net, mlp = cnn.LeNet(), _make_mlp()
     _train(net, D.X_train, D.y_train, 500, seed=seed)
@@ -308,7 +308,7 @@ def _first_conv_grad_norm(model, X, y):
 
 @pytest.mark.parametrize("seed", [pytest.param(1, marks=pytest.mark.slow), 2])
 def test_residual_trains_plain_does_not_other_seeds(seed):
-    D = data.digits(images=True, seed=0)
+    D = data.digits(images=True)
     X, y = D.X_train[:600], D.y_train[:600]
     loss, grad = {}, {}
     for residual in (False, True):
@@ -326,8 +326,8 @@ def test_residual_trains_plain_does_not_other_seeds(seed):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_unet_skip_connections_other_seeds(seed):
-    X, M = data.shapes(512, size=16, seed=0)
-    X_test, M_test = data.shapes(300, size=16, seed=1)
+    X, M = data.shapes(512, size=16)
+    X_test, M_test = data.shapes(300, size=16, generator=mlbook.generator(1))
     T, T_test = (M > 0).long(), (M_test > 0).long()
     scores = {}
     for skip in (True, False):

@@ -1,11 +1,12 @@
 import pytest
 import torch
 
+import mlbook
 from mlbook import data
 
 
 def test_digits_split_is_fixed_stratified_and_scaled():
-    a, b = data.digits(seed=0), data.digits(seed=0)
+    a, b = data.digits(), data.digits(generator=mlbook.rng(0))
     assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_test, b.y_test)
     assert a.X_train.shape[1] == 64 and len(a.X_train) + len(a.X_test) == 1797
     assert a.X_train.dtype == torch.float32 and a.y_train.dtype == torch.int64
@@ -16,7 +17,7 @@ def test_digits_split_is_fixed_stratified_and_scaled():
     # the split is a partition: no test image is a training row (digits has few exact duplicates)
     overlap = sum(tuple(r) in train_rows for r in a.X_test.tolist())
     assert overlap <= 5
-    assert not torch.equal(data.digits(seed=1).y_test, a.y_test)
+    assert not torch.equal(data.digits(generator=mlbook.rng(1)).y_test, a.y_test)
 
 
 def test_digits_images_and_device():
@@ -28,15 +29,18 @@ def test_digits_images_and_device():
 
 
 def test_moons_shapes_labels_and_seed():
-    X, y = data.moons(101, noise=0.0, seed=3)
+    X, y = data.moons(101, noise=0.0, generator=mlbook.generator(3))
     assert X.shape == (101, 2) and set(y.tolist()) == {0, 1} and int(y.sum()) == 51
     upper = X[y == 0]
     assert torch.allclose(upper.norm(dim=1), torch.ones(len(upper)), atol=1e-5)  # unit circle
-    assert torch.equal(data.moons(50, seed=1)[0], data.moons(50, seed=1)[0])
+    assert torch.equal(
+        data.moons(50, generator=mlbook.generator(1))[0],
+        data.moons(50, generator=mlbook.generator(1))[0],
+    )
 
 
 def test_gaussian_mixture_centres_and_spread():
-    X, comp = data.gaussian_mixture(4000, k=8, radius=2.0, std=0.05, seed=0)
+    X, comp = data.gaussian_mixture(4000, k=8, radius=2.0, std=0.05)
     centers = data.ring_centers(8, 2.0)
     assert torch.allclose(centers.norm(dim=1), torch.full((8,), 2.0))
     dist = (X - centers[comp]).norm(dim=1)

@@ -114,7 +114,7 @@ def test_vae_shapes_and_errors():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_train_vae_held_out_elbo_rises(seed):
-    split = data.digits(seed=seed)
+    split = data.digits(generator=mlbook.rng(seed))
     X, X_val = (split.X_train > 0.5).float(), (split.X_test > 0.5).float()
     mlbook.seed_all(seed)
     model = VAE(64, 2, 64)
@@ -148,7 +148,7 @@ def test_minimax_gradient_saturates_where_non_saturating_does_not():
 
 def test_mode_coverage_on_exact_and_collapsed_samples():
     centers = data.ring_centers()
-    X, _ = data.gaussian_mixture(20_000, std=0.05, seed=5)
+    X, _ = data.gaussian_mixture(20_000, std=0.05, generator=mlbook.generator(5))
     result = mode_coverage(X, centers, radius=0.15)
     assert result.covered == 8
     # P(|N(0, s^2 I_2)| <= 3s) = 1 - exp(-9/2); binomial standard error, 4 of them
