@@ -193,6 +193,53 @@ def test_page_in_browser(browser, server, page_name):
         page.context.close()
 
 
+VISIBLE_FRAME = """root => { const f = Array.from(root.querySelectorAll('[data-mlbook-frame]'))
+  .filter(f => !f.hidden); return f.map(f => [f.dataset.mlbookFrame,
+  (f.querySelector('img') || {}).alt || f.textContent]); }"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_name", CHAPTER_PAGES)
+def test_every_control_changes_its_figure(browser, server, page_name):
+    """Each control of mlbook.controls.frames, moved by the keyboard to two other values, shows
+    another frame, which names the value the control shows; and no control is an ipywidget,
+    which does nothing on a page without a kernel."""
+    page, errors, _ = _open(browser, f"{server}/{page_name}.html")
+    try:
+        assert page.locator(".widget-slider, .widget-dropdown").count() == 0, "a dead ipywidget"
+        for root in page.locator(".mlbook-frames").all():
+            for control in root.locator("[data-mlbook-control]").all():
+                control.scroll_into_view_if_needed()
+                seen = [root.evaluate(VISIBLE_FRAME)]
+                assert len(seen[0]) == 1, f"{page_name}: {len(seen[0])} frames shown at once"
+                n, start = control.evaluate(
+                    "c => c.tagName === 'SELECT' ? [c.options.length, c.selectedIndex]"
+                    " : [Number(c.max) + 1, Number(c.value)]"
+                )
+                forward = start < n / 2
+                select = control.evaluate("c => c.tagName === 'SELECT'")
+                key = {(True, True): "ArrowDown", (True, False): "ArrowUp"}.get(
+                    (select, forward), "ArrowRight" if forward else "ArrowLeft"
+                )
+                for _ in range(min(2, n - 1)):
+                    control.focus()
+                    page.keyboard.press(key)
+                    now = root.evaluate(VISIBLE_FRAME)
+                    shown = control.evaluate(
+                        "c => c.tagName === 'SELECT' ? c.selectedOptions[0].text "
+                        ": c.getAttribute('aria-valuetext')"
+                    )
+                    assert len(now) == 1 and now not in seen, (
+                        f"{page_name}: the frame did not change"
+                    )
+                    if now[0][1] and "=" in now[0][1]:
+                        assert f"= {shown}" in now[0][1], f"{page_name}: {now} under {shown}"
+                    seen.append(now)
+        assert not _unexpected(errors), errors
+    finally:
+        page.context.close()
+
+
 @pytest.mark.browser
 def test_mathjax_typesets_the_notation_table(browser, server):
     page, _, _ = _open(browser, f"{server}/{TOC['root']}.html")
