@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from mlbook.autodiff import Dual, Value, draw_graph, forward_gradient, reverse_gradient
+from mlbook.autodiff import Dual, Value, forward_gradient, reverse_gradient
+from mlbook.autodiff_draw import draw_graph
 
 matplotlib.use("Agg")
 
