@@ -19,9 +19,6 @@ The loss is averaged over the batch, L = (1/N) Σₙ ℓₙ, with ℓₙ = ½‖
 
 where δ⁽ˡ⁾ₙ = ∂ℓₙ/∂u⁽ˡ⁾ₙ. Everything is NumPy float64, so the gradients can be checked
 against central finite differences to ~1e-9.
-
-:class:`ShallowNets` and :func:`fit_shallow` (torch) train many one-hidden-layer networks of
-different widths at once, for the universal-approximation experiment.
 """
 
 from __future__ import annotations
@@ -30,9 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from mlbook.core import generator
+from mlbook._checks import one_of, positive, positive_int
+from mlbook._mlp_checks import _array, _check_params, _check_X, _check_Y
 from mlbook.core import rng as numpy_rng
 
 __all__ = [
@@ -49,8 +46,6 @@ __all__ = [
     "init_params",
     "fit",
     "predict",
-    "ShallowNets",
-    "fit_shallow",
 ]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -96,87 +91,6 @@ def _log_softmax(u: np.ndarray) -> np.ndarray:
     return u - m - np.log(np.exp(u - m).sum(axis=1, keepdims=True))
 
 
-# ------------------------------------------------------------------------- validation
-def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(map(repr, allowed))}")
-
-
-def _array(a: object, what: str) -> np.ndarray:
-    if isinstance(a, torch.Tensor):
-        a = a.detach().cpu().numpy()
-    try:
-        return np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be an array of numbers ({exc})") from exc
-
-
-def _check_params(
-    weights: Sequence[object], biases: Sequence[object]
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    if isinstance(weights, np.ndarray | torch.Tensor) or isinstance(
-        biases, np.ndarray | torch.Tensor
-    ):
-        raise ValueError("weights and biases must be lists with one array per layer")
-    if len(weights) == 0 or len(weights) != len(biases):
-        raise ValueError(
-            f"need one weight matrix and one bias vector per layer (at least one layer), "
-            f"got {len(weights)} weights and {len(biases)} biases"
-        )
-    Ws = [_array(W, f"W^({l})") for l, W in enumerate(weights, start=1)]  # noqa: E741
-    bs = [_array(b, f"b^({l})") for l, b in enumerate(biases, start=1)]  # noqa: E741
-    for l, (W, b) in enumerate(zip(Ws, bs, strict=True), start=1):  # noqa: E741
-        if W.ndim != 2:
-            raise ValueError(f"W^({l}) must be 2-D (d_{l}, d_{l - 1}), got shape {W.shape}")
-        if b.shape != (W.shape[0],):
-            raise ValueError(
-                f"b^({l}) must have shape ({W.shape[0]},) to match W^({l}) of shape {W.shape}, "
-                f"got {b.shape}"
-            )
-        if l > 1 and W.shape[1] != Ws[l - 2].shape[0]:
-            raise ValueError(
-                f"W^({l}) has shape {W.shape}: its {W.shape[1]} columns must equal the "
-                f"{Ws[l - 2].shape[0]} units of layer {l - 1} (W^({l - 1}) has shape {Ws[l - 2].shape})"
-            )
-    return Ws, bs
-
-
-def _check_X(X: object, d0: int) -> np.ndarray:
-    X = _array(X, "X")
-    if X.ndim != 2 or X.shape[1] != d0 or X.shape[0] == 0:
-        raise ValueError(
-            f"X must have shape (N, {d0}) with N >= 1 (W^(1) has {d0} columns), got {X.shape}"
-        )
-    return X
-
-
-def _check_Y(Y: object, n: int, d_out: int, loss: str) -> np.ndarray:
-    raw = Y.detach().cpu().numpy() if isinstance(Y, torch.Tensor) else np.asarray(Y)
-    if loss == "cross_entropy" and raw.ndim == 1 and np.issubdtype(raw.dtype, np.integer):
-        if raw.shape != (n,) or raw.min() < 0 or raw.max() >= d_out:
-            seen = f"{raw.min()}..{raw.max()}" if raw.size else "none"
-            raise ValueError(
-                f"class labels must have shape ({n},) with values in 0..{d_out - 1}, "
-                f"got shape {raw.shape} and values {seen}"
-            )
-        return np.eye(d_out)[raw]
-    Y = _array(raw, "Y")
-    if Y.ndim == 1 and d_out == 1 and loss == "mse":
-        Y = Y[:, None]
-    if Y.shape != (n, d_out):
-        raise ValueError(
-            f"Y must have shape ({n}, {d_out}) to match the output layer, got {Y.shape}"
-        )
-    if loss == "cross_entropy" and (
-        (Y < 0).any() or not np.allclose(Y.sum(axis=1), 1.0, rtol=0, atol=1e-8)
-    ):
-        raise ValueError(
-            "for cross_entropy each row of Y must be a probability vector (one-hot, "
-            "non-negative, summing to 1), or pass integer class labels of shape (N,)"
-        )
-    return Y
-
-
 # ------------------------------------------------------------------------- the network
 @dataclass
 class Forward:
@@ -219,8 +133,8 @@ def forward(
     Hidden layers use ``activation``; the output layer is the identity for ``loss="mse"`` and
     softmax for ``loss="cross_entropy"``.
     """
-    _check_choice(activation, ACTIVATIONS, "activation")
-    _check_choice(loss, LOSSES, "loss")
+    one_of(activation, "activation", ACTIVATIONS)
+    one_of(loss, "loss", LOSSES)
     Ws, bs = _check_params(weights, biases)
     f = _F[activation][0]
     L = len(Ws)
@@ -338,9 +252,14 @@ def relative_error(a: object, b: object) -> float:
 
 
 # ------------------------------------------------------------------------- training (NumPy)
-def init_params(sizes: Sequence[int], seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def init_params(
+    sizes: Sequence[int], generator: np.random.Generator | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Random W⁽ˡ⁾ ~ N(0, 1/d_{l-1}) (LeCun's scale, so u⁽ˡ⁾ starts with unit variance for
-    unit-variance inputs) and b⁽ˡ⁾ = 0 for layer sizes (d_0, d_1, …, d_L)."""
+    unit-variance inputs) and b⁽ˡ⁾ = 0 for layer sizes (d_0, d_1, …, d_L).
+
+    The weights are drawn with the NumPy generator ``generator`` (``None``: the book's fixed
+    draw ``mlbook.rng(0)``; torch's global generator does not reach NumPy code)."""
     sizes = list(sizes)
     if len(sizes) < 2 or any(
         isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1 for d in sizes
@@ -348,7 +267,7 @@ def init_params(sizes: Sequence[int], seed: int = 0) -> tuple[list[np.ndarray], 
         raise ValueError(
             f"sizes must list at least two positive integers (d_0, …, d_L), got {sizes}"
         )
-    rng = numpy_rng(seed)
+    rng = numpy_rng(0) if generator is None else generator
     weights = [
         rng.normal(0.0, 1.0 / np.sqrt(m), size=(n, m))
         for m, n in zip(sizes[:-1], sizes[1:], strict=True)
@@ -374,14 +293,13 @@ def fit(
     loss: str = "cross_entropy",
     lr: float = 0.5,
     epochs: int = 2000,
-    seed: int = 0,
+    generator: np.random.Generator | None = None,
 ) -> FitResult:
-    """Full-batch gradient descent W ← W − lr·∂L/∂W with gradients from :func:`backprop`."""
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    weights, biases = init_params(sizes, seed)
+    """Full-batch gradient descent W ← W − lr·∂L/∂W with gradients from :func:`backprop`,
+    from :func:`init_params` drawn with ``generator``."""
+    positive(lr, "lr")
+    positive_int(epochs, "epochs")
+    weights, biases = init_params(sizes, generator)
     losses = np.empty(epochs)
     for t in range(epochs):
         g = backprop(weights, biases, X, Y, activation, loss)
@@ -401,122 +319,3 @@ def predict(
     """Class labels argmaxₖ z⁽ᴸ⁾ₖ for cross_entropy; the outputs z⁽ᴸ⁾ themselves for mse."""
     out = forward(weights, biases, X, activation, loss).out
     return out.argmax(axis=1) if loss == "cross_entropy" else out
-
-
-# ------------------------------------------------------------------------- many shallow nets (torch)
-_TORCH_F = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-
-
-class ShallowNets(torch.nn.Module):
-    """Many one-hidden-layer networks g_k(x) = Σ_{j∈k} a_j f(w_j x + c_j) + d_k on 1-D inputs,
-    trained side by side: their hidden units are concatenated into one layer and a 0/1
-    membership matrix sums each network's units. No parameter is shared, so the gradient of
-    the summed loss of all networks is, for each network, the gradient of its own loss.
-
-    ``widths`` lists the width of each network (repeated ``repeats`` times, with different
-    random initial values). The first-layer initialisation spreads the units' transition
-    points −c_j/w_j uniformly over ``domain``, with slopes |w_j| ~ U(1, ``slope``) per
-    half-width of the domain.
-    """
-
-    def __init__(
-        self,
-        widths: Sequence[int],
-        activation: str = "tanh",
-        repeats: int = 1,
-        domain: tuple[float, float] = (-1.0, 1.0),
-        slope: float = 10.0,
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
-        _check_choice(activation, ACTIVATIONS, "activation")
-        widths = list(widths)
-        if not widths or any(
-            isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1 for w in widths
-        ):
-            raise ValueError(f"widths must be positive integers, got {widths}")
-        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-            raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-        if not domain[0] < domain[1] or not slope >= 1:
-            raise ValueError(f"need domain[0] < domain[1] and slope >= 1, got {domain}, {slope}")
-        self.widths = widths
-        self.repeats = repeats
-        self.activation = activation
-        gen = generator(seed)
-        sizes = torch.tensor(widths * repeats)  # (G,): networks ordered repeat-major
-        H, G = int(sizes.sum()), sizes.numel()
-        group = torch.repeat_interleave(torch.arange(G), sizes)  # (H,)
-        sign = torch.where(torch.rand(H, generator=gen) < 0.5, -1.0, 1.0)
-        scale = 2.0 / (domain[1] - domain[0])  # slopes are per half-width of the domain
-        w = sign * scale * (1 + (slope - 1) * torch.rand(H, generator=gen))  # (H,)
-        centre = domain[0] + (domain[1] - domain[0]) * torch.rand(H, generator=gen)
-        self.w = torch.nn.Parameter(w)
-        self.c = torch.nn.Parameter(-w * centre)
-        self.a = torch.nn.Parameter(torch.randn(H, generator=gen) / sizes[group].sqrt())
-        self.d = torch.nn.Parameter(torch.zeros(G))
-        self.register_buffer("member", torch.nn.functional.one_hot(group, G).float())  # (H, G)
-
-    def units(self, repeat: int, k: int) -> slice:
-        """The hidden units of network ``k`` (width ``widths[k]``) of restart ``repeat``."""
-        if not (0 <= repeat < self.repeats and 0 <= k < len(self.widths)):
-            raise ValueError(
-                f"need 0 <= repeat < {self.repeats} and 0 <= k < {len(self.widths)}, "
-                f"got repeat={repeat}, k={k}"
-            )
-        start = repeat * sum(self.widths) + sum(self.widths[:k])
-        return slice(start, start + self.widths[k])
-
-    def contributions(self, x: torch.Tensor, repeat: int, k: int) -> torch.Tensor:
-        """Each hidden unit's term a_j f(w_j x + c_j) of network (repeat, k): shape (N, width).
-        Their sum plus the output bias ``d`` is that network's output."""
-        s = self.units(repeat, k)
-        return _TORCH_F[self.activation](x[:, None] * self.w[s] + self.c[s]) * self.a[s]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x of shape (N,) → every network's output, shape (N, repeats, len(widths))."""
-        h = _TORCH_F[self.activation](torch.addcmul(self.c, x[:, None], self.w))  # (N, H)
-        out = h @ (self.a[:, None] * self.member) + self.d  # (N, G): Σ_{j∈k} a_j h_j + d_k
-        return out.reshape(-1, self.repeats, len(self.widths))
-
-
-def fit_shallow(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    widths: Sequence[int],
-    activation: str = "tanh",
-    repeats: int = 1,
-    steps: int = 2000,
-    lr: float = 0.01,
-    seed: int = 0,
-    device: torch.device | str | None = None,
-) -> tuple[ShallowNets, torch.Tensor]:
-    """Fit one network per width (and repeat) to y ≈ g(x) by full-batch Adam on the mean
-    squared error, the learning rate decaying from ``lr`` to 0 along a cosine.
-
-    Returns the model and the per-network training MSE after each step, shape
-    (steps, repeats, len(widths)).
-    """
-    x = torch.as_tensor(x, dtype=torch.float32)
-    y = torch.as_tensor(y, dtype=torch.float32)
-    if x.ndim != 1 or y.shape != x.shape or x.numel() == 0:
-        raise ValueError(
-            f"x and y must be 1-D of the same length, got {tuple(x.shape)} and {tuple(y.shape)}"
-        )
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1 or not lr > 0:
-        raise ValueError(f"need steps >= 1 and lr > 0, got steps={steps!r}, lr={lr!r}")
-    lo, hi = float(x.min()), float(x.max())
-    if lo == hi:
-        lo, hi = lo - 1.0, hi + 1.0
-    model = ShallowNets(widths, activation, repeats, (lo, hi), seed=seed).to(device or "cpu")
-    x, y = x.to(model.w.device), y.to(model.w.device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)  # lr → 0 at the end
-    history = torch.empty(steps, repeats, len(model.widths))
-    for t in range(steps):
-        mse = ((model(x) - y[:, None, None]) ** 2).mean(dim=0)  # (repeats, G)
-        opt.zero_grad()
-        mse.sum().backward()  # networks share nothing: each gets its own gradient
-        opt.step()
-        schedule.step()
-        history[t] = mse.detach().cpu()
-    return model, history
