@@ -55,11 +55,11 @@ serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
 vendor:
-	book/_ext/vendor_assets.sh
+	scripts/vendor_assets.sh
 
 # make set-repo URL=https://github.com/OWNER/REPO [BRANCH=main]
 set-repo: $(STAMP)
-	$(BIN)/python book/_ext/set_repository.py "$(URL)" "$(or $(BRANCH),main)"
+	$(BIN)/python scripts/set_repository.py "$(URL)" "$(or $(BRANCH),main)"
 
 clean:
 	rm -rf _build .jupyter_cache .pytest_cache .ruff_cache

@@ -2,7 +2,7 @@
 # Refresh the third-party JavaScript the site serves itself (book/_assets), from the npm registry.
 # Run by hand (`make vendor`) when bumping a version; the build never needs the network.
 set -euo pipefail
-cd "$(dirname "$0")/../_assets"
+cd "$(dirname "$0")/../book/_assets"
 MATHJAX=mathjax@3.2.2
 REQUIREJS=requirejs@2.3.7
 WIDGETS=@jupyter-widgets/html-manager@1.0.6   # the version myst-nb 1.4 embeds by default

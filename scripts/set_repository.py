@@ -1,6 +1,6 @@
 """Set the book's repository URL and branch in the one place it lives, and propagate it.
 
-    python book/_ext/set_repository.py https://github.com/OWNER/REPO [BRANCH]
+    python scripts/set_repository.py https://github.com/OWNER/REPO [BRANCH]
 
 rewrites ``repository.url`` and ``repository.branch`` in ``_config.yml`` (which the Colab,
 Binder, repository and issue buttons use) and the ``pip install`` line (and ``git clone`` line,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 INSTALL_LINE = re.compile(r'(%pip install -q "mlbook @ git\+)[^"@]+@[^"]+(")')
 # chapters that read the book's own text clone the same repository and branch in Colab
 CLONE_LINE = re.compile(r"(!git clone -q --depth 1 --branch )\S+ \S+")
