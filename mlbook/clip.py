@@ -1,8 +1,8 @@
 """A mini-CLIP: contrastive image–text learning, zero-shot classification, retrieval (chapter 14).
 
-Follows §6.5.13 of the sources and Radford et al. (2021). Images and captions are encoded by
-two small networks, projected to a shared space and L2-normalised; training minimises the
-symmetric contrastive (InfoNCE) loss
+Follows Radford et al. (2021); equations are cited by their labels in ``book/14_clip.ipynb``.
+Images and captions are encoded by two small networks, projected to a shared space and
+L2-normalised; training minimises the symmetric contrastive (InfoNCE) loss (:eq:`eq-clip-loss`)
 
     L = ½ [ (1/N) Σ_i −log softmax_j(s_ij/τ)_i  +  (1/N) Σ_i −log softmax_j(s_ji/τ)_i ],
 
@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlbook.core import generator, single_thread
+from mlbook._nets import mlp
+from mlbook.core import TrainLog, single_thread
 
 __all__ = [
     "CharTokenizer",
@@ -77,7 +78,7 @@ class CharTokenizer:
 def contrastive_loss(
     image_emb: torch.Tensor, text_emb: torch.Tensor, temperature: float | torch.Tensor
 ) -> torch.Tensor:
-    """The symmetric contrastive (InfoNCE) loss of CLIP (§6.5.13, Radford et al. 2021, Fig. 3).
+    """The symmetric contrastive (InfoNCE) loss of CLIP (:eq:`eq-clip-loss`; Radford et al. 2021, Fig. 3).
 
     ``image_emb`` and ``text_emb`` are (N, d), row i of each forming a pair; they are
     L2-normalised here, so the logits are cosine similarities divided by ``temperature``.
@@ -106,15 +107,6 @@ def contrastive_loss(
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
-def _mlp(sizes: Sequence[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.GELU())
-    return nn.Sequential(*layers)
-
-
 class ImageEncoder(nn.Module):
     """f_img: an MLP on flattened images (N, in_dim) → features (N, out_dim)."""
 
@@ -122,7 +114,7 @@ class ImageEncoder(nn.Module):
         super().__init__()
         if min(in_dim, hidden, out_dim) < 1:
             raise ValueError(f"sizes must be positive, got {in_dim=}, {hidden=}, {out_dim=}")
-        self.net = _mlp([in_dim, hidden, hidden, out_dim])
+        self.net = mlp([in_dim, hidden, hidden, out_dim], nn.GELU)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1))
@@ -138,7 +130,7 @@ class TextEncoder(nn.Module):
         if min(vocab_size, emb_dim, hidden, out_dim) < 1:
             raise ValueError("vocab_size, emb_dim, hidden and out_dim must be positive")
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.net = _mlp([emb_dim, hidden, out_dim])
+        self.net = mlp([emb_dim, hidden, out_dim], nn.GELU)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         mask = (ids != PAD).unsqueeze(-1).to(self.embed.weight.dtype)  # (B, T, 1)
@@ -148,7 +140,7 @@ class TextEncoder(nn.Module):
 
 class MiniCLIP(nn.Module):
     """Two encoders (to ``feature_dim`` features), two linear projections W_img, W_text into a
-    shared ``embed_dim`` space (§6.5.13, eq. of s_ij), and a temperature τ (learned as log(1/τ),
+    shared ``embed_dim`` space (the cosine similarities s_ij of :eq:`eq-clip-cos`), and a temperature τ (learned as log(1/τ),
     clipped so that 1/τ ≤ 100, as in CLIP)."""
 
     def __init__(
@@ -204,10 +196,13 @@ def train_clip(
     epochs: int = 30,
     batch_size: int = 128,
     lr: float = 3e-3,
-    seed: int = 0,
+    generator: torch.Generator | None = None,
     unk_dropout: float = 0.15,
-) -> list[float]:
-    """Adam on the contrastive loss over shuffled mini-batches of pairs; the loss per step.
+) -> TrainLog:
+    """Adam on the contrastive loss (:eq:`eq-clip-loss`) over shuffled mini-batches of pairs;
+    ``model`` is trained in place. Returns a :class:`mlbook.TrainLog` whose ``losses`` are the
+    loss of every step. The order of the pairs and the dropped characters are drawn with
+    ``generator`` (``None``: torch's default generator).
 
     ``unk_dropout``: each character of a training caption is replaced by UNK with this
     probability (fresh in every batch), so that the UNK embedding is trained and the text
@@ -224,7 +219,7 @@ def train_clip(
     dev = model.log_scale.device
     images = images.to(dev)
     ids = model.tokenizer.encode(captions).to(dev)
-    gen = generator(seed)
+    gen = generator
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: list[float] = []
     model.train()
@@ -245,7 +240,7 @@ def train_clip(
                 opt.step()
                 history.append(loss.item())
     model.eval()
-    return history
+    return TrainLog(history)
 
 
 @torch.no_grad()

@@ -1,4 +1,4 @@
-"""mlbook.generative.diffusion: the schedule, the closed form against iterated steps, the
+"""mlbook.generative.diffusion and diffusion_eval: the schedule, the closed form against iterated steps, the
 sampler against the exact noise predictor of Gaussian data, CFG, the ELBO, the Fokker–Planck
 solver against exact solutions, and the error paths."""
 
@@ -155,10 +155,13 @@ def test_train_ddpm_lowers_loss_deterministically():
         torch.manual_seed(0)
         m = EpsilonMLP(2, 50, hidden=32, n_layers=2)
         with mlbook.single_thread():
-            runs.append(train_ddpm(m, X, sch, steps=200, batch_size=128, seed=0))
-    assert runs[0] == runs[1]  # same seed, same losses
+            runs.append(
+                train_ddpm(m, X, sch, steps=200, batch_size=128, generator=mlbook.generator(0))
+            )
+    assert isinstance(runs[0], mlbook.TrainLog)
+    assert runs[0].losses == runs[1].losses  # same seed, same losses
     # an untrained eps-network scores about 1 (it predicts ~0 for noise of variance 1)
-    assert np.mean(runs[0][-50:]) < 0.8 * np.mean(runs[0][:10])
+    assert np.mean(runs[0].losses[-50:]) < 0.8 * np.mean(runs[0].losses[:10])
 
 
 @pytest.mark.slow  # about 15 s: the notebook's full training, three times
@@ -173,7 +176,7 @@ def test_trained_2d_model_beats_gaussian_fit(seed):
     sch = ddpm_schedule(100, 1e-3, 0.2)
     m = EpsilonMLP(2, 100, hidden=128, x_features=16)
     with mlbook.single_thread():  # many small operations: one thread is faster
-        train_ddpm(m, Xtr, sch, steps=1500, seed=seed)
+        train_ddpm(m, Xtr, sch, steps=1500, generator=mlbook.generator(seed))
         S = ddpm_sample(m, 1000, sch, generator=torch.Generator().manual_seed(seed))
     G = torch.distributions.MultivariateNormal(Xtr.mean(0), torch.cov(Xtr.T)).sample((1000,))
     assert energy_distance(S, Xte) < 0.5 * energy_distance(G, Xte)

@@ -1,4 +1,4 @@
-"""mlbook.generative.vae_gan: closed forms against Monte Carlo, quadrature and torch.distributions;
+"""mlbook.generative.vae, .gan and .vaegan: closed forms against Monte Carlo, quadrature and torch.distributions;
 the GAN losses against their definitions; mode coverage on exact samples; the error paths."""
 
 import copy
@@ -119,9 +119,10 @@ def test_train_vae_held_out_elbo_rises(seed):
     mlbook.seed_all(seed)
     model = VAE(64, 2, 64)
     with mlbook.single_thread():
-        history = train_vae(model, X, epochs=8, X_val=X_val, seed=seed)
-    assert history["val"][-1] > history["val"][0] + 2.0
-    assert history["val"][-1] > -64 * math.log(2)  # better than a coin per pixel
+        log = train_vae(model, X, epochs=8, X_val=X_val, generator=mlbook.generator(seed))
+    assert isinstance(log, mlbook.TrainLog) and len(log.losses) == 8 * math.ceil(len(X) / 128)
+    assert log.metrics["val"][-1] > log.metrics["val"][0] + 2.0
+    assert log.metrics["val"][-1] > -64 * math.log(2)  # better than a coin per pixel
 
 
 def test_gan_losses_match_definitions():
@@ -173,7 +174,8 @@ def test_gan_shapes_training_and_errors():
     assert gan.discriminate(x).shape == (5,)
     X = torch.rand(50, 64)
     history = train_gan(gan, X, steps=3, batch_size=8, snapshot_every=3, n_snapshot=10)
-    assert len(history["d"]) == 3 and history["snapshots"][0][1].shape == (10, 64)
+    assert len(history.metrics["d_loss"]) == len(history.losses) == 3
+    assert history.snapshots[0][1].shape == (10, 64)
     with pytest.raises(ValueError, match="output"):
         GAN(output="tanh")
     packed = GAN(x_dim=3, z_dim=2, hidden=8, pack=2)
@@ -192,7 +194,8 @@ def test_vaegan_trains_and_errors():
     model = VAEGAN(x_dim=64, z_dim=2, hidden=16)
     X = (torch.rand(40, 64) > 0.5).float()
     history = train_vaegan(model, X, epochs=2, batch_size=16)
-    assert all(len(v) == 2 and all(math.isfinite(t) for t in v) for v in history.values())
+    assert all(len(v) == 2 and all(math.isfinite(t) for t in v) for v in history.metrics.values())
+    assert len(history.losses) == 2 * 3 and all(math.isfinite(t) for t in history.losses)
     assert model.sample(3).shape == (3, 64)
     with pytest.raises(ValueError, match="lambda_gan"):
         train_vaegan(model, X, epochs=1, lambda_gan=-1.0)
@@ -204,8 +207,14 @@ def test_train_gan_is_deterministic_under_a_seed():
     for _ in range(2):
         torch.manual_seed(0)
         gan = GAN(x_dim=2, z_dim=2, hidden=8, pack=2)
-        history = train_gan(gan, X, steps=5, batch_size=16, seed=1)
-        runs.append((history["d"], history["g"], [p.detach().clone() for p in gan.parameters()]))
+        history = train_gan(gan, X, steps=5, batch_size=16, generator=mlbook.generator(1))
+        runs.append(
+            (
+                history.metrics["d_loss"],
+                history.losses,
+                [p.detach().clone() for p in gan.parameters()],
+            )
+        )
     assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
     assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2], strict=True))
 
@@ -217,13 +226,16 @@ def test_train_gans_with_one_member_is_train_gan(output, pack, g_steps):
     torch.manual_seed(0)
     single = GAN(x_dim=3, z_dim=2, hidden=16, output=output, pack=pack)
     batched = copy.deepcopy(single)
-    kw = dict(steps=6, batch_size=16, lr=2e-3, g_steps=g_steps, seed=3, snapshot_every=3)
-    h1 = train_gan(single, X, n_snapshot=8, **kw)
-    h2 = train_gans([batched], X, n_snapshot=8, **kw)
+    kw = dict(steps=6, batch_size=16, lr=2e-3, g_steps=g_steps, snapshot_every=3, n_snapshot=8)
+    h1 = train_gan(single, X, generator=mlbook.generator(3), **kw)
+    h2 = train_gans([batched], X, generator=mlbook.generator(3), **kw)
     for a, b in zip(single.parameters(), batched.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)  # trained weights written back
-    torch.testing.assert_close(torch.tensor(h1["d"]), torch.tensor(h2["d"])[:, 0])
-    torch.testing.assert_close(h1["snapshots"][-1][1], h2["snapshots"][-1][1][0])
+    torch.testing.assert_close(
+        torch.tensor(h1.metrics["d_loss"]), torch.tensor(h2.metrics["d_loss[0]"])
+    )
+    torch.testing.assert_close(torch.tensor(h1.losses), torch.tensor(h2.losses))
+    torch.testing.assert_close(h1.snapshots[-1][1], h2.snapshots[-1][1][0])
 
 
 def test_train_gans_members_do_not_interact():
@@ -234,12 +246,12 @@ def test_train_gans_members_do_not_interact():
     runs = []
     for other in (other_a, other_b):
         gans = [copy.deepcopy(first), copy.deepcopy(other)]
-        history = train_gans(gans, X, steps=5, batch_size=16, seed=1)
+        history = train_gans(gans, X, steps=5, batch_size=16, generator=mlbook.generator(1))
         runs.append((gans, history))
     (gans_a, h_a), (gans_b, h_b) = runs
     for a, b in zip(gans_a[0].parameters(), gans_b[0].parameters(), strict=True):
         torch.testing.assert_close(a, b)
-    assert [d[0] for d in h_a["d"]] == pytest.approx([d[0] for d in h_b["d"]], rel=1e-6)
+    assert h_a.metrics["d_loss[0]"] == pytest.approx(h_b.metrics["d_loss[0]"], rel=1e-6)
     assert not torch.equal(gans_a[1].G[0].weight, gans_b[1].G[0].weight)
     with pytest.raises(ValueError, match="same shape"):
         train_gans([GAN(x_dim=2), GAN(x_dim=3)], X, steps=1)

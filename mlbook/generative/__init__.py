@@ -4,9 +4,19 @@ One submodule per family; their public names are re-exported here, so a chapter 
 ``from mlbook.generative import VAE, ddpm_schedule, RealNVP``.
 """
 
-from mlbook.generative import diffusion, flow, vae_gan
+from mlbook.generative import diffusion, diffusion_eval, flow, gan, vae, vaegan
 from mlbook.generative.diffusion import *  # noqa: F403
+from mlbook.generative.diffusion_eval import *  # noqa: F403
 from mlbook.generative.flow import *  # noqa: F403
-from mlbook.generative.vae_gan import *  # noqa: F403
+from mlbook.generative.gan import *  # noqa: F403
+from mlbook.generative.vae import *  # noqa: F403
+from mlbook.generative.vaegan import *  # noqa: F403
 
-__all__ = [*vae_gan.__all__, *diffusion.__all__, *flow.__all__]
+__all__ = [
+    *vae.__all__,
+    *gan.__all__,
+    *vaegan.__all__,
+    *diffusion.__all__,
+    *diffusion_eval.__all__,
+    *flow.__all__,
+]

@@ -2,6 +2,9 @@
 
 Ho et al. (2020): a fixed forward (noising) Markov chain with variances ``betas`` and a learned
 reverse chain parametrised by a noise predictor eps_theta(x_t, t[, c]), trained with L_simple.
+Equations are cited by their labels in ``book/13_diffusion_flow.ipynb``; the measures of a
+trained model (its ELBO, the energy distance, the Fokker–Planck reference) are in
+:mod:`mlbook.generative.diffusion_eval`.
 Ho & Salimans (2022): classifier-free guidance mixes a conditional and an unconditional noise
 prediction of one network trained with conditioning dropout.
 
@@ -16,11 +19,11 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import nn
 
-from mlbook.core import generator
+from mlbook._checks import in_range, nonneg, positive, positive_int
+from mlbook.core import TrainLog
 
 __all__ = [
     "DDPMSchedule",
@@ -32,9 +35,6 @@ __all__ = [
     "train_ddpm",
     "cfg_eps",
     "ddpm_sample",
-    "ddpm_elbo",
-    "energy_distance",
-    "fokker_planck_1d",
 ]
 
 
@@ -51,9 +51,9 @@ class DDPMSchedule(NamedTuple):
         """The number of noising steps."""
         return self.betas.shape[0]
 
-    def to(self, dev: torch.device | str) -> DDPMSchedule:
-        """The same schedule on device ``dev``."""
-        return DDPMSchedule(*(v.to(dev) for v in self))
+    def to(self, device: torch.device | str) -> DDPMSchedule:
+        """The same schedule on ``device``."""
+        return DDPMSchedule(*(v.to(device) for v in self))
 
 
 def ddpm_schedule(
@@ -69,8 +69,7 @@ def ddpm_schedule(
     alpha_bar_t = prod_{s<=t} alpha_s (the closed form q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0,
     (1 - alpha_bar_t) I)), computed in float64 and cast to ``dtype``.
     """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer number of steps, got {T!r}")
+    positive_int(T, "T")
     if not 0.0 < beta_start <= beta_end < 1.0:
         raise ValueError(
             "need 0 < beta_start <= beta_end < 1 (each beta is a variance fraction), "
@@ -104,7 +103,8 @@ def _per_sample(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def q_sample(
     x0: torch.Tensor, t: int | torch.Tensor, noise: torch.Tensor, schedule: DDPMSchedule
 ) -> torch.Tensor:
-    """Closed-form forward process: x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps.
+    """Closed-form forward process :eq:`eq-diffusion-forward`:
+    x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps.
 
     ``x0`` (n, …) data, ``t`` a 0-based index (scalar or (n,)), ``noise`` eps ~ N(0, I) of the
     shape of x0. Index t = 0 is one noising step; it uses ``alpha_bars[t]``.
@@ -220,11 +220,10 @@ def ddpm_loss(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """L_simple = E_{x0, eps, t} || eps - eps_theta(sqrt(ab_t) x0 + sqrt(1 - ab_t) eps, t) ||^2
-    (Ho et al. 2020, eq. 14), t uniform on the T indices, averaged over the batch and the
+    (:eq:`eq-diffusion-lsimple`), t uniform on the T indices, averaged over the batch and the
     dimensions. With labels ``y``, each label is replaced by the no-condition token with
     probability ``p_uncond`` (conditioning dropout, Ho & Salimans 2022)."""
-    if not 0.0 <= p_uncond <= 1.0:
-        raise ValueError(f"p_uncond is a probability in [0, 1], got {p_uncond}")
+    in_range(p_uncond, "p_uncond", 0.0, 1.0)
     n, dev = x0.shape[0], x0.device
     t = torch.randint(0, schedule.T, (n,), device=dev, generator=generator)
     eps = torch.randn(x0.shape, device=dev, generator=generator)
@@ -244,17 +243,21 @@ def train_ddpm(
     lr: float = 2e-3,
     y: torch.Tensor | None = None,
     p_uncond: float = 0.0,
-    seed: int = 0,
-) -> list[float]:
-    """Adam on L_simple over random mini-batches of ``X`` (with labels ``y``), the learning rate
-    decayed by a cosine to zero; returns the loss of every step."""
-    if steps < 1 or batch_size < 1 or not lr > 0:
-        raise ValueError(
-            f"need steps >= 1, batch_size >= 1 and lr > 0, got {steps}, {batch_size}, {lr}"
-        )
+    generator: torch.Generator | None = None,
+) -> TrainLog:
+    """Adam on L_simple (:eq:`eq-diffusion-lsimple`) over random mini-batches of ``X`` (with
+    labels ``y``), the learning rate decayed by a cosine to zero; ``model`` is trained in place.
+
+    Every draw (batches, t, ε, dropped labels) comes from ``generator``, which must live on
+    ``X``'s device (``mlbook.generator(k, X.device)``; ``None``: torch's default generator).
+    Returns a :class:`mlbook.TrainLog` whose ``losses`` are the loss of every step.
+    """
+    positive_int(steps, "steps")
+    positive_int(batch_size, "batch_size")
+    positive(lr, "lr")
     if y is not None and y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
-    gen = generator(seed, X.device)
+    gen = generator
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = []
@@ -268,11 +271,12 @@ def train_ddpm(
         sched.step()
         losses.append(loss.item())
     model.eval()
-    return losses
+    return TrainLog(losses)
 
 
 def cfg_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w: float) -> torch.Tensor:
-    """Classifier-free guidance: eps~ = (1 + w) eps_theta(x, t, c) - w eps_theta(x, t).
+    """Classifier-free guidance :eq:`eq-diffusion-cfg`:
+    eps~ = (1 + w) eps_theta(x, t, c) - w eps_theta(x, t).
 
     w = 0 is the plain conditional model; w > 0 extrapolates away from the unconditional one.
     """
@@ -281,13 +285,13 @@ def cfg_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w: float) -> torch
             f"eps_cond {tuple(eps_cond.shape)} and eps_uncond {tuple(eps_uncond.shape)} "
             "must have the same shape"
         )
-    if not math.isfinite(w) or w < 0:
-        raise ValueError(f"the guidance weight w must be finite and >= 0, got {w}")
+    nonneg(w, "the guidance weight w")
     return (1 + w) * eps_cond - w * eps_uncond
 
 
 def _posterior_variance(schedule: DDPMSchedule) -> torch.Tensor:
-    """beta~_t = (1 - ab_{t-1}) / (1 - ab_t) beta_t, the variance of q(x_{t-1} | x_t, x_0);
+    """beta~_t = (1 - ab_{t-1}) / (1 - ab_t) beta_t, the variance of q(x_{t-1} | x_t, x_0)
+    (:eq:`eq-diffusion-posterior`);
     at index 0 (the last reverse step) it is 0."""
     betas, _, ab = schedule
     ab_prev = torch.cat([ab.new_ones(1), ab[:-1]])
@@ -306,14 +310,13 @@ def ddpm_sample(
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Ancestral sampling (Ho et al. 2020, Algorithm 2): x_T ~ N(0, I), then for t = T-1 … 0
     (0-based) x_{t-1} = (x_t - beta_t / sqrt(1 - ab_t) eps) / sqrt(alpha_t) + sigma_t z with
-    sigma_t^2 = beta~_t (no noise at the last step). With labels ``y`` the noise prediction is
+    sigma_t^2 = beta~_t (:eq:`eq-diffusion-posterior`; no noise at the last step). With labels ``y`` the noise prediction is
     the guided ``cfg_eps(eps(x, t, y), eps(x, t), w)``.
 
     Returns x (n, dim); with ``return_trajectory`` also the states (T + 1, n, dim), from pure
     noise (row 0) to the sample (row T).
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    positive_int(n, "n")
     dev = next(model.parameters()).device
     schedule = schedule.to(dev)
     betas, alphas, ab = schedule
@@ -342,103 +345,3 @@ def ddpm_sample(
         if path is not None:
             path.append(x)
     return (x, torch.stack(path)) if path is not None else x
-
-
-@torch.no_grad()
-def ddpm_elbo(
-    model: nn.Module,
-    x0: torch.Tensor,
-    schedule: DDPMSchedule,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """A one-sample Monte Carlo estimate of the evidence lower bound (Ho et al. 2020, eq. 5)
-    of log p_theta(x0) in nats, per data point: -(L_T + sum_{t>=1} L_{t-1} + L_0).
-
-    Reverse variances sigma_t^2 = beta~_t for the KL terms (so each is a squared mean error
-    / (2 beta~_t)); the last step (index 0) is a Gaussian decoder N(mu_theta(x_1), beta_1 I).
-    Returns (n,).
-    """
-    dev = x0.device
-    schedule = schedule.to(dev)
-    betas, alphas, ab = schedule
-    n, d, T = x0.shape[0], x0.shape[1], schedule.T
-    var = _posterior_variance(schedule)
-    # L_T: KL(q(x_T | x0) || N(0, I)) in closed form
-    m, v = ab[-1].sqrt() * x0, 1 - ab[-1]
-    total = 0.5 * ((m**2).sum(1) + d * (v - 1 - torch.log(v)))
-    t = torch.arange(T, device=dev).repeat_interleave(n)  # all T indices for every point
-    x0r = x0.repeat(T, 1)
-    eps = torch.randn(x0r.shape, device=dev, generator=generator)
-    x_t = q_sample(x0r, t, eps, schedule)
-    mu_theta = (x_t - (betas[t] / (1 - ab[t]).sqrt())[:, None] * model(x_t, t)) / alphas[t].sqrt()[
-        :, None
-    ]
-    ab_prev = torch.cat([ab.new_ones(1), ab[:-1]])[t]
-    mu_q = (ab_prev.sqrt() * betas[t] / (1 - ab[t]))[:, None] * x0r + (
-        alphas[t].sqrt() * (1 - ab_prev) / (1 - ab[t])
-    )[:, None] * x_t
-    kl = ((mu_q - mu_theta) ** 2).sum(1) / (2 * var[t].clamp_min(1e-20))
-    kl = kl.view(T, n)
-    total = total + kl[1:].sum(0)
-    # L_0: -log N(x0; mu_theta(x at index 0), beta_0 I)
-    err = ((x0 - mu_theta.view(T, n, d)[0]) ** 2).sum(1)
-    total = total + 0.5 * err / betas[0] + 0.5 * d * torch.log(2 * math.pi * betas[0])
-    return -total
-
-
-def energy_distance(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-    """The energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Székely & Rizzo) between two
-    samples (n, d) and (m, d), with the unbiased (off-diagonal) within-sample means. It is >= 0
-    in expectation and 0 only when the two distributions are equal."""
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1] or len(X) < 2 or len(Y) < 2:
-        raise ValueError(
-            f"X and Y must be (n, d) and (m, d) with n, m >= 2, got {tuple(X.shape)}, {tuple(Y.shape)}"
-        )
-    X, Y = X.double(), Y.double()
-    n, m = len(X), len(Y)
-    xy = torch.cdist(X, Y).mean()
-    xx = torch.cdist(X, X).sum() / (n * (n - 1))
-    yy = torch.cdist(Y, Y).sum() / (m * (m - 1))
-    return 2 * xy - xx - yy
-
-
-def fokker_planck_1d(
-    p0: np.ndarray, x: np.ndarray, tau: float, drift: bool = True, dtau: float | None = None
-) -> np.ndarray:
-    """Evolve a 1-D density on the uniform grid ``x`` to time ``tau`` by finite volumes.
-
-    With ``drift=True`` it solves the Fokker–Planck equation of the VP (Ornstein–Uhlenbeck)
-    process dx = -x/2 dtau + dW:  dp/dtau = 1/2 d/dx (x p) + 1/2 d^2p/dx^2; with
-    ``drift=False`` the heat equation dp/dtau = 1/2 d^2p/dx^2 of dx = dW. Here
-    tau = integral of beta dt: after k steps the DDPM chain has exactly the OU marginal at
-    tau = -log alpha_bar_k (~ sum beta for small betas), and the driftless chain
-    x_k = x_{k-1} + sqrt(beta_k) eps the heat-equation marginal at tau = sum beta.
-    Explicit Euler in tau, central fluxes, zero flux at the ends; mass is conserved exactly.
-    """
-    p = np.asarray(p0, dtype=np.float64).copy()
-    x = np.asarray(x, dtype=np.float64)
-    if p.shape != x.shape or x.ndim != 1 or x.size < 3:
-        raise ValueError(f"p0 and x must be 1-D of the same length >= 3, got {p.shape}, {x.shape}")
-    h = x[1] - x[0]
-    if not h > 0 or not np.allclose(np.diff(x), h):
-        raise ValueError("x must be an increasing uniform grid")
-    if not tau >= 0:
-        raise ValueError(f"tau must be >= 0, got {tau}")
-    x_face = 0.5 * (x[1:] + x[:-1])
-    limit = 0.4 * h**2  # explicit stability: dtau * (1/2) / h^2 <= 1/2, with margin
-    if drift:
-        limit = min(limit, 0.4 * h / max(abs(x_face).max(), 1e-12) * 2)
-    dtau = limit if dtau is None else dtau
-    if dtau > limit:
-        raise ValueError(f"dtau={dtau} is above the explicit stability limit {limit:.3g}")
-    n_steps = int(math.ceil(tau / dtau)) if tau > 0 else 0
-    dtau = tau / n_steps if n_steps else 0.0
-    for _ in range(n_steps):
-        flux = -0.5 * (p[1:] - p[:-1]) / h  # diffusion flux J = -1/2 dp/dx at the faces
-        if drift:
-            flux = flux - 0.5 * x_face * 0.5 * (p[1:] + p[:-1])  # drift flux (-x/2) p
-        div = np.zeros_like(p)
-        div[:-1] += flux
-        div[1:] -= flux
-        p = p - dtau * div / h
-    return p

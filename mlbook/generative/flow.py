@@ -3,7 +3,8 @@
 Dinh, Sohl-Dickstein & Bengio (2017): a stack of affine coupling layers. Each keeps the masked
 coordinates x_a and transforms the others as x_b * exp(s(x_a)) + t(x_a); its Jacobian is
 triangular with diagonal (1, …, 1, exp(s)), so log|det J| = sum s. The base density is N(0, I);
-by the change of variables log p(x) = log N(f^{-1}(x)) + log|det d f^{-1}/dx|.
+by the change of variables (:eq:`eq-flow-change`) log p(x) = log N(f^{-1}(x)) +
+log|det d f^{-1}/dx|.
 
 Direction: ``forward(z)`` is the generative map x = f(z); ``inverse(x)`` is z = f^{-1}(x). Both
 return the log|det| of their own Jacobian.
@@ -103,7 +104,8 @@ class RealNVP(nn.Module):
         return x, log_det
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """Exact log-density in nats: log N(f^{-1}(x); 0, I) + log|det df^{-1}/dx|, shape (n,)."""
+        """Exact log-density in nats by :eq:`eq-flow-change`: log N(f^{-1}(x); 0, I) +
+        log|det df^{-1}/dx|, shape (n,)."""
         z, log_det = self.inverse(x)
         return -0.5 * (z**2).sum(1) - 0.5 * self.dim * math.log(2 * math.pi) + log_det
 
