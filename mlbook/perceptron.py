@@ -9,13 +9,13 @@ by the augmented vectors x~ = (x, c) and w~ = (w, b / c), where c >= 0 is the co
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from mlbook.core import generator
+from mlbook._checks import nonneg, positive, positive_int
+from mlbook.core import generator as generator_for_seed
 
 __all__ = [
     "History",
@@ -112,28 +112,6 @@ def _check_labels(y: object, like: torch.Tensor, shape: tuple[int, ...]) -> torc
     return y.to(dtype=like.dtype, device=like.device)
 
 
-def _check_positive(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _check_bias_input(c: float) -> float:
-    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)):
-        raise ValueError(f"bias_input must be a number, got {type(c).__name__}")
-    if not (math.isfinite(c) and c >= 0):
-        raise ValueError(f"bias_input (the constant input c) must be finite and >= 0, got {c!r}")
-    return float(c)
-
-
-def _check_count(value: int, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 # ---------------------------------------------------------------------------------------------
 # the perceptron, one data set
 
@@ -149,7 +127,7 @@ def fit(
     """Rosenblatt's perceptron rule, one example at a time, in the order given.
 
     Starting from w = 0, b = 0, every example with y_i (w^T x_i + b) <= 0 triggers the update
-    (chapter 2, eq. ``eq-perceptron-update``, with the bias absorbed)::
+    (:eq:`eq-perceptron-update`, with the bias absorbed)::
 
         w <- w + lr * y_i * x_i,        b <- b + lr * y_i * c**2      (c = bias_input)
 
@@ -165,9 +143,9 @@ def fit(
         raise ValueError(f"X must have shape (n, d) with n, d >= 1, got shape {tuple(X.shape)}")
     n, d = X.shape
     y = _check_labels(y, X, (n,))
-    lr = _check_positive(lr, "lr")
-    max_epochs = _check_count(max_epochs, "max_epochs")
-    c = _check_bias_input(bias_input)
+    lr = positive(lr, "lr")
+    max_epochs = positive_int(max_epochs, "max_epochs")
+    c = nonneg(bias_input, "bias_input (the constant input c)")
 
     w = torch.zeros(d, dtype=X.dtype, device=X.device)  # (d,)
     b = torch.zeros((), dtype=X.dtype, device=X.device)  # ()
@@ -232,9 +210,9 @@ def fit_many(
         )
     K, n, d = X.shape
     y = _check_labels(y, X, (K, n))
-    lr = _check_positive(lr, "lr")
-    max_epochs = _check_count(max_epochs, "max_epochs")
-    c = _check_bias_input(bias_input)
+    lr = positive(lr, "lr")
+    max_epochs = positive_int(max_epochs, "max_epochs")
+    c = nonneg(bias_input, "bias_input (the constant input c)")
 
     Xt = X.transpose(0, 1).contiguous()  # (n, K, d): example i of every set is Xt[i]
     yt = y.transpose(0, 1).contiguous()  # (n, K)
@@ -277,7 +255,7 @@ def separable_data(
     n: int,
     d: int,
     margin: float,
-    seed: int,
+    generator: torch.Generator | None = None,
     *,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
@@ -292,14 +270,14 @@ def separable_data(
     chosen so that min_i y_i (w*^T x_i + b*) = margin. The labels do not change. ``margin`` is
     the margin of (w*, b*); the largest margin of any separator of the data can be larger.
 
+    Every draw comes from ``generator`` (``None``: the book's fixed draw ``mlbook.generator(0)``).
     Returns X (n, d), y (n,) in {-1, +1}, w* (d,) with ||w*|| = 1, and b* (0-dim).
     """
-    n = _check_count(n, "n", low=2)
-    d = _check_count(d, "d")
-    gamma = _check_positive(margin, "margin")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    gen = generator(seed)
+    if positive_int(n, "n") < 2:
+        raise ValueError(f"n must be an integer >= 2 (two classes), got {n!r}")
+    d = positive_int(d, "d")
+    gamma = positive(margin, "margin")
+    gen = generator_for_seed(0) if generator is None else generator
     X = torch.randn(n, d, generator=gen, dtype=torch.float64)  # (n, d)
     w_star = torch.randn(d, generator=gen, dtype=torch.float64)
     w_star = w_star / w_star.norm()  # (d,), unit norm
@@ -329,7 +307,7 @@ def novikoff_bound(
     """Novikoff's bound (R~ / gamma~)^2 on the perceptron's mistakes, bias absorbed.
 
     With x~ = (x, c) and u = (w, b / c) / ||(w, b / c)|| (chapter 2, theorem
-    ``thm-perceptron-novikoff`` and eq. ``eq-perceptron-bound-bias``):
+    ``thm-perceptron-novikoff`` and :eq:`eq-perceptron-bound-bias`):
     R~ = max_i ||x~_i|| = max_i sqrt(||x_i||^2 + c^2) and
     gamma~ = min_i y_i u^T x~_i = min_i y_i (w^T x_i + b) / ||(w, b / c)||. Raises
     ``ValueError`` unless (w, b) separates the data (gamma~ > 0). With c = 0 (no bias) b must
@@ -347,7 +325,7 @@ def novikoff_bound(
     if b.numel() != 1:
         raise ValueError(f"b must be a scalar, got shape {tuple(b.shape)}")
     b = b.reshape(())
-    c = _check_bias_input(bias_input)
+    c = nonneg(bias_input, "bias_input (the constant input c)")
     if c == 0:
         if b != 0:
             raise ValueError("bias_input=0 means a perceptron without bias, so b must be 0")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import mlbook
 from mlbook import perceptron as P
 
 XOR_X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
@@ -38,12 +39,12 @@ def naive_perceptron(X, y, lr=1.0, max_epochs=1000, c=1.0):
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("d", [1, 2, 7])
 def test_separable_data_has_the_requested_margin(seed, d):
-    X, y, w, b = P.separable_data(40, d, 0.2, seed)
+    X, y, w, b = P.separable_data(40, d, 0.2, mlbook.generator(seed))
     assert X.shape == (40, d) and y.shape == (40,) and w.shape == (d,) and b.shape == ()
     assert math.isclose(w.norm().item(), 1.0, rel_tol=1e-12)
     assert set(y.tolist()) == {-1.0, 1.0}
     assert math.isclose((y * (X @ w + b)).min().item(), 0.2, rel_tol=1e-9)
-    X2, *_ = P.separable_data(40, d, 0.2, seed)
+    X2, *_ = P.separable_data(40, d, 0.2, mlbook.generator(seed))
     assert torch.equal(X, X2)  # deterministic under the seed
 
 
@@ -51,7 +52,7 @@ def test_separable_data_has_the_requested_margin(seed, d):
 def test_separable_data_margin_is_exact_when_points_move_together_or_apart(margin):
     # a margin below the natural gap moves the classes together (t < 0), a large one apart
     for seed in range(10):
-        X, y, w, b = P.separable_data(30, 3, margin, seed)
+        X, y, w, b = P.separable_data(30, 3, margin, mlbook.generator(seed))
         s = y * (X @ w + b)
         assert math.isclose(s.min().item(), margin, rel_tol=1e-9)
         assert bool((s > 0).all()) and set(y.tolist()) == {-1.0, 1.0}
@@ -59,7 +60,7 @@ def test_separable_data_margin_is_exact_when_points_move_together_or_apart(margi
 
 @pytest.mark.parametrize("seed", range(8))
 def test_fit_converges_and_separates(seed):
-    X, y, _, _ = P.separable_data(80, 3, 0.1, seed)
+    X, y, _, _ = P.separable_data(80, 3, 0.1, mlbook.generator(seed))
     r = P.fit(X, y)
     assert r.converged and r.history.epoch_mistakes[-1] == 0
     assert bool((y * (X @ r.w + r.b) > 0).all())
@@ -70,7 +71,7 @@ def test_fit_converges_and_separates(seed):
 
 @pytest.mark.parametrize("c", [0.0, 1.0, 2.5])
 def test_fit_matches_the_naive_rule(c):
-    X, y, w_star, _ = P.separable_data(50, 4, 0.15, 3)
+    X, y, w_star, _ = P.separable_data(50, 4, 0.15, mlbook.generator(3))
     if c == 0.0:  # a separator through the origin for the bias-free perceptron
         y = torch.where(X @ w_star >= 0, 1.0, -1.0).to(X.dtype)
     r = P.fit(X, y, lr=0.3, bias_input=c)
@@ -81,7 +82,7 @@ def test_fit_matches_the_naive_rule(c):
 
 
 def test_fit_accepts_numpy_and_keeps_float32():
-    X, y, _, _ = P.separable_data(30, 2, 0.3, 1)
+    X, y, _, _ = P.separable_data(30, 2, 0.3, mlbook.generator(1))
     r = P.fit(X.numpy(), y.numpy())
     assert r.converged and r.w.dtype == torch.float64
     r32 = P.fit(X.float(), y.float())
@@ -90,7 +91,7 @@ def test_fit_accepts_numpy_and_keeps_float32():
 
 def test_learning_rate_does_not_change_the_mistakes():
     # from w = 0 every iterate scales with lr; a power of two scales exactly
-    X, y, _, _ = P.separable_data(60, 3, 0.05, 4)
+    X, y, _, _ = P.separable_data(60, 3, 0.05, mlbook.generator(4))
     r1, r2 = P.fit(X, y, lr=1.0), P.fit(X, y, lr=0.25)
     assert r1.mistakes == r2.mistakes
     assert torch.equal(r2.w, 0.25 * r1.w) and torch.equal(r2.b, 0.25 * r1.b)
@@ -100,7 +101,7 @@ def test_learning_rate_does_not_change_the_mistakes():
 def test_mistakes_never_exceed_the_bound(d):
     for seed in range(30):
         gamma = 10 ** (-2 + 1.5 * seed / 29)
-        X, y, w, b = P.separable_data(50, d, gamma, seed)
+        X, y, w, b = P.separable_data(50, d, gamma, mlbook.generator(seed))
         r = P.fit(X, y)
         assert r.converged
         assert r.mistakes <= P.novikoff_bound(X, y, w, b)
@@ -111,7 +112,7 @@ def test_mistakes_never_exceed_the_bound(d):
 
 def test_the_bound_holds_for_every_presentation_order():
     # the theorem does not depend on the order: shuffle the examples many times
-    X, y, w, b = P.separable_data(40, 3, 0.05, 11)
+    X, y, w, b = P.separable_data(40, 3, 0.05, mlbook.generator(11))
     bound = P.novikoff_bound(X, y, w, b)
     gen = torch.Generator().manual_seed(0)
     counts = set()
@@ -124,7 +125,7 @@ def test_the_bound_holds_for_every_presentation_order():
 
 
 def test_novikoff_bound_matches_its_formula():
-    X, y, w, b = P.separable_data(25, 3, 0.2, 7)
+    X, y, w, b = P.separable_data(25, 3, 0.2, mlbook.generator(7))
     R2 = (X.norm(dim=1) ** 2).max().item() + 1.0  # R~^2 = R^2 + 1
     gamma = 0.2 / math.sqrt(1.0 + b.item() ** 2)  # the augmented margin shrinks
     assert math.isclose(P.novikoff_bound(X, y, w, b), R2 / gamma**2, rel_tol=1e-9)
@@ -139,7 +140,10 @@ def test_novikoff_bound_matches_its_formula():
 @pytest.mark.parametrize("d", [2, 10, 50])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_fit_many_equals_fit_on_each_set(d, dtype):
-    sets = [P.separable_data(40, d, 0.02 + 0.03 * k, 100 + k, dtype=dtype) for k in range(12)]
+    sets = [
+        P.separable_data(40, d, 0.02 + 0.03 * k, mlbook.generator(100 + k), dtype=dtype)
+        for k in range(12)
+    ]
     X = torch.stack([s[0] for s in sets])  # (K, n, d)
     y = torch.stack([s[1] for s in sets])  # (K, n)
     many = P.fit_many(X, y, lr=0.5)
@@ -205,13 +209,11 @@ def test_bad_arguments():
             P.fit(XOR_X, XOR_Y, **kwargs)
     for margin in (0.0, -0.1, float("inf"), float("nan")):
         with pytest.raises(ValueError, match="margin"):
-            P.separable_data(10, 2, margin, 0)
+            P.separable_data(10, 2, margin, mlbook.generator(0))
     with pytest.raises(ValueError, match="n must"):
-        P.separable_data(1, 2, 0.1, 0)
+        P.separable_data(1, 2, 0.1, mlbook.generator(0))
     with pytest.raises(ValueError, match="d must"):
-        P.separable_data(10, 0, 0.1, 0)
-    with pytest.raises(ValueError, match="seed"):
-        P.separable_data(10, 2, 0.1, -1)
+        P.separable_data(10, 0, 0.1, mlbook.generator(0))
 
 
 def test_non_finite_inputs_are_rejected():
@@ -231,7 +233,7 @@ def test_non_finite_inputs_are_rejected():
 
 
 def test_novikoff_bound_rejects_a_non_separator():
-    X, y, w, b = P.separable_data(30, 2, 0.1, 0)
+    X, y, w, b = P.separable_data(30, 2, 0.1, mlbook.generator(0))
     with pytest.raises(ValueError, match="does not separate"):
         P.novikoff_bound(X, y, -w, -b)
     with pytest.raises(ValueError, match="does not separate"):
