@@ -10,6 +10,25 @@ from collections.abc import Sequence
 _EXP_MAX = math.log(1.7976931348623157e308)  # exp(x) overflows float64 beyond this (≈ 709.78)
 
 
+class _Reflected:
+    """The reflected operators c + x, c − x, c · x, c / x (c a number) of a scalar class with a
+    ``_lift`` that turns a number into an instance."""
+
+    __slots__ = ()
+
+    def __radd__(self, other: float):
+        return self + other
+
+    def __rsub__(self, other: float):
+        return self._lift(other) - self
+
+    def __rmul__(self, other: float):
+        return self * other
+
+    def __rtruediv__(self, other: float):
+        return self._lift(other) / self
+
+
 def _as_float(x: object, what: str) -> float:
     """``x`` as a float, or a ValueError naming ``what`` (bools and non-numbers rejected)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):

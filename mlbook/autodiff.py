@@ -27,6 +27,7 @@ from mlbook._scalar import (
     _dpow,
     _exp,
     _log,
+    _Reflected,
     _sigmoid,
 )
 from mlbook.dual import Dual, forward_gradient
@@ -38,7 +39,7 @@ def _noop() -> None:
     return None
 
 
-class Value:
+class Value(_Reflected):
     """A scalar that remembers how it was computed, for reverse-mode differentiation.
 
     >>> x, y = Value(2.0, "x"), Value(3.0, "y")
@@ -171,18 +172,6 @@ class Value:
 
         out._backward = _backward
         return out
-
-    def __radd__(self, other: float) -> Value:
-        return self + other
-
-    def __rsub__(self, other: float) -> Value:
-        return Value._lift(other) - self
-
-    def __rmul__(self, other: float) -> Value:
-        return self * other
-
-    def __rtruediv__(self, other: float) -> Value:
-        return Value._lift(other) / self
 
     # ---------------------------------------------------------------- functions
     def exp(self) -> Value:

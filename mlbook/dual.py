@@ -19,13 +19,14 @@ from mlbook._scalar import (
     _dpow,
     _exp,
     _log,
+    _Reflected,
     _sigmoid,
 )
 
 __all__ = ["Dual", "forward_gradient"]
 
 
-class Dual:
+class Dual(_Reflected):
     """A dual number ``data + tangent·ε`` with ε² = 0: forward-mode differentiation.
 
     For any differentiable f, f(a + bε) = f(a) + f'(a)·b·ε, so seeding ``tangent = 1`` on
@@ -87,18 +88,6 @@ class Dual:
             raise ValueError(f"a constant base must be positive for c ** Dual, got {c!r}")
         out = c**self.data
         return Dual(out, out * math.log(c) * self.tangent)
-
-    def __radd__(self, other: float) -> Dual:
-        return self + other
-
-    def __rsub__(self, other: float) -> Dual:
-        return Dual._lift(other) - self
-
-    def __rmul__(self, other: float) -> Dual:
-        return self * other
-
-    def __rtruediv__(self, other: float) -> Dual:
-        return Dual._lift(other) / self
 
     def exp(self) -> Dual:
         e = _exp(self.data)
