@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
+from mlbook._checks import nonneg, nonneg_int, one_of, positive_int
 from mlbook.core import single_thread
 
-__all__ = ["hebb", "energy", "run", "overlap", "capacity_curve", "cdma_ber"]
+__all__ = ["hebb", "energy", "run", "overlap", "capacity_naive", "capacity_curve", "cdma_ber"]
 
 
 def _check_pm1(x: torch.Tensor, name: str, ndim: int) -> None:
@@ -35,7 +37,7 @@ def _check_W(W: torch.Tensor) -> int:
 
 
 def hebb(patterns: torch.Tensor) -> torch.Tensor:
-    """Hebb's rule w_ij = (1/N) Σ_μ ξ_i^μ ξ_j^μ, w_ii = 0 (eq. hebb of chapter 5).
+    """Hebb's rule w_ij = (1/N) Σ_μ ξ_i^μ ξ_j^μ, w_ii = 0 (:eq:`eq-hebb`).
 
     ``patterns``: ±1 tensor of shape (P, N). Returns W (N, N), symmetric with zero diagonal.
     """
@@ -50,7 +52,8 @@ def hebb(patterns: torch.Tensor) -> torch.Tensor:
 def energy(
     W: torch.Tensor, states: torch.Tensor, theta: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """E(x) = -(1/2) Σ_ij w_ij x_i x_j + Σ_i θ_i x_i for each row of ``states`` (B, N) → (B,)."""
+    """E(x) = -(1/2) Σ_ij w_ij x_i x_j + Σ_i θ_i x_i (:eq:`eq-hop-energy`) for each row of
+    ``states`` (B, N) → (B,)."""
     N = _check_W(W)
     if not isinstance(states, torch.Tensor) or states.ndim != 2 or states.shape[1] != N:
         raise ValueError(f"states must have shape (B, {N}), got {getattr(states, 'shape', None)}")
@@ -80,7 +83,8 @@ def run(
     theta: torch.Tensor | None = None,
     trace: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    """Run the dynamics x_i ← sgn(Σ_j w_ij x_j − θ_i) on a batch of states (B, N).
+    """Run the dynamics x_i ← sgn(Σ_j w_ij x_j − θ_i) (:eq:`eq-hop-update`) on a batch of
+    states (B, N).
 
     ``mode="async"``: each sweep visits the N neurons one at a time in a fresh random order
     (the same order for the whole batch), each update a vector operation over the B states.
@@ -93,10 +97,8 @@ def run(
     _check_pm1(states, "states", 2)
     if states.shape[1] != N:
         raise ValueError(f"states must have shape (B, {N}), got {tuple(states.shape)}")
-    if mode not in ("async", "sync"):
-        raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
-    if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 0:
-        raise ValueError(f"sweeps must be a non-negative integer, got {sweeps!r}")
+    one_of(mode, "mode", ("async", "sync"))
+    nonneg_int(sweeps, "sweeps")
     x = states.to(W.dtype).clone()
     th = torch.zeros(N, dtype=W.dtype, device=W.device) if theta is None else theta.to(W.dtype)
     energies = [energy(W, x, th)] if trace else []
@@ -119,6 +121,99 @@ def run(
     if trace:
         return x, torch.stack(energies)
     return x
+
+
+def capacity_naive(
+    N: int, alphas, trials: int, sweeps: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The readable reference of :func:`capacity_curve`, one network at a time in NumPy: store
+    P = round(α N) random patterns by Hebb's rule (W formed), start at ξ^1, update single neurons
+    in a fresh random order each sweep until a sweep changes nothing or ``sweeps`` have run.
+    Returns the mean and the standard deviation (ddof = 1) over ``trials`` of the overlap
+    m = ξ^1·x/N, one value per α. Every draw comes from the NumPy generator ``rng``."""
+    a = _check_capacity_args(N, alphas, trials, sweeps)
+    means, stds = [], []
+    for alpha in a.tolist():
+        P = max(1, round(alpha * N))
+        ms = []
+        for _ in range(trials):
+            xi = rng.choice([-1.0, 1.0], size=(P, N))
+            W = xi.T @ xi / N
+            np.fill_diagonal(W, 0.0)
+            x = xi[0].copy()
+            for _ in range(sweeps):
+                changed = False
+                for i in rng.permutation(N):
+                    h = W[i] @ x
+                    if h != 0 and np.sign(h) != x[i]:
+                        x[i], changed = np.sign(h), True
+                if not changed:
+                    break
+            ms.append(x @ xi[0] / N)
+        means.append(np.mean(ms))
+        stds.append(np.std(ms, ddof=1) if trials > 1 else 0.0)
+    return np.array(means), np.array(stds)
+
+
+def _check_capacity_args(N: int, alphas, trials: int, sweeps: int) -> torch.Tensor:
+    """The arguments of :func:`capacity_curve` checked; returns the α's as a float64 vector."""
+    if positive_int(N, "N") < 2:
+        raise ValueError(f"N must be an integer >= 2, got {N!r}")
+    a = torch.as_tensor(alphas, dtype=torch.float64).flatten()
+    if a.numel() == 0 or bool((a <= 0).any()):
+        raise ValueError("alphas must be a non-empty list of positive numbers")
+    positive_int(trials, "trials")
+    positive_int(sweeps, "sweeps")
+    return a
+
+
+def _random_patterns(
+    B: int,
+    N: int,
+    Pb: torch.Tensor,
+    Pmax: int,
+    generator: torch.Generator | None,
+    gdev: torch.device,
+    dev: torch.device,
+) -> torch.Tensor:
+    """xi[b, i, μ]: random ±1 bits for B networks of N neurons, zero beyond the P_b patterns
+    of network b. Drawn as bytes (8 bits each: 8 times fewer calls to the generator)."""
+    n_bytes = -(-B * N * Pmax // 8)
+    raw = torch.randint(0, 256, (n_bytes,), generator=generator, device=gdev, dtype=torch.uint8)
+    shifts = torch.arange(8, device=dev, dtype=torch.uint8)
+    bits = (raw.to(dev)[:, None] >> shifts) & 1
+    xi = bits.flatten()[: B * N * Pmax].reshape(B, N, Pmax).float().mul_(2).sub_(1)
+    mask = (torch.arange(Pmax, device=dev)[None, :] < Pb[:, None]).float()
+    return xi.mul_(mask[:, None, :])
+
+
+def _relax_block(
+    xb: torch.Tensor,
+    xs: torch.Tensor,
+    m: torch.Tensor,
+    c: torch.Tensor,
+    pos: torch.Tensor,
+    rows: torch.Tensor,
+    flips: torch.Tensor,
+    N: int,
+) -> None:
+    """Visit one block of neurons in order, in place: ``xb`` (B, k, P) their patterns, ``xs``
+    (B, k) their states, ``m`` (B, P) the overlaps, ``c`` (B, 1) the self-coupling P/N, ``pos``
+    (1, k) the positions 0…k−1. Each round flips, in every network, the first unstable neuron
+    (h_i x_i < 0) after the last one flipped, until no network has one; counts into ``flips``."""
+    ptr = torch.zeros(xs.shape[0], 1, dtype=torch.long, device=xs.device)
+    while True:
+        h = torch.bmm(xb, m[:, :, None])[:, :, 0] - c * xs
+        unstable = (h * xs < 0) & (pos >= ptr)
+        hit = unstable.any(1)
+        if not bool(hit.any()):
+            return
+        flips += hit
+        first = unstable.to(torch.uint8).argmax(1)  # first unstable neuron per net
+        d = torch.where(hit, -2.0 * xs[rows, first], 0.0)
+        xs[rows, first] += d
+        m.addcmul_(xb[rows, first], d[:, None], value=1.0 / N)
+        ptr = torch.where(hit[:, None], first[:, None] + 1, ptr)
 
 
 def capacity_curve(
@@ -147,33 +242,17 @@ def capacity_curve(
     is the same dynamics; the work is one (B, block, P) product per flip-round instead of one
     step per neuron. A network whose whole sweep flips nothing is at a fixed point and is
     retired from the batch; the rest continue for at most ``sweeps`` sweeps.
+    :func:`capacity_naive` is the readable reference it is checked against.
     """
-    if isinstance(N, bool) or not isinstance(N, int) or N < 2:
-        raise ValueError(f"N must be an integer >= 2, got {N!r}")
-    a = torch.as_tensor(alphas, dtype=torch.float64).flatten()
-    if a.numel() == 0 or bool((a <= 0).any()):
-        raise ValueError("alphas must be a non-empty list of positive numbers")
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials must be a positive integer, got {trials!r}")
-    if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
-        raise ValueError(f"sweeps must be a positive integer, got {sweeps!r}")
+    a = _check_capacity_args(N, alphas, trials, sweeps)
     dev = torch.device(device) if device is not None else torch.device("cpu")
     gdev = generator.device if generator is not None else torch.device("cpu")
     P = torch.clamp(torch.round(a * N), min=1).long()
     A, Pmax = len(P), int(P.max())
     B = A * trials
     with torch.no_grad(), single_thread(dev):
-        # xi[b, i, μ]: random ±1 bits (drawn as bytes, then padded with zeros beyond P_b)
-        # (8 bits per random byte: drawing bytes is 8 times fewer calls to the generator)
-        n_bytes = -(-B * N * Pmax // 8)
-        raw = torch.randint(0, 256, (n_bytes,), generator=generator, device=gdev, dtype=torch.uint8)
-        shifts = torch.arange(8, device=dev, dtype=torch.uint8)
-        bits = (raw.to(dev)[:, None] >> shifts) & 1
-        xi = bits.flatten()[: B * N * Pmax].reshape(B, N, Pmax).float().mul_(2).sub_(1)
-        del raw, bits
         Pb = P.repeat_interleave(trials).to(dev)  # patterns per network
-        mask = (torch.arange(Pmax, device=dev)[None, :] < Pb[:, None]).float()
-        xi *= mask[:, None, :]
+        xi = _random_patterns(B, N, Pb, Pmax, generator, gdev, dev)
         x = xi[:, :, 0].clone()  # start at the first stored pattern
         m = torch.einsum("bip,bi->bp", xi, x) / N  # overlaps with all patterns
         c = (Pb.float() / N)[:, None]  # self-coupling to remove: Σ_μ ξ_i^μ ξ_i^μ / N = P/N
@@ -188,21 +267,9 @@ def capacity_curve(
             order = torch.randperm(N, generator=generator, device=gdev).to(dev)
             for start in range(0, N, K):
                 idx = order[start : start + K]
-                xb = xi.index_select(1, idx)  # (Ba, k, Pmax): the block, in visiting order
                 xs = x[:, idx]
-                ptr = torch.zeros(Ba, 1, dtype=torch.long, device=dev)
-                while True:
-                    h = torch.bmm(xb, m[:, :, None])[:, :, 0] - c * xs
-                    unstable = (h * xs < 0) & (pos[:, : len(idx)] >= ptr)
-                    hit = unstable.any(1)
-                    if not bool(hit.any()):
-                        break
-                    flips += hit
-                    first = unstable.to(torch.uint8).argmax(1)  # first unstable neuron per net
-                    d = torch.where(hit, -2.0 * xs[rows, first], 0.0)
-                    xs[rows, first] += d
-                    m.addcmul_(xb[rows, first], d[:, None], value=1.0 / N)
-                    ptr = torch.where(hit[:, None], first[:, None] + 1, ptr)
+                xb = xi.index_select(1, idx)  # (Ba, k, Pmax): the block, in visiting order
+                _relax_block(xb, xs, m, c, pos[:, : len(idx)], rows, flips, N)
                 x[:, idx] = xs
             # a network whose whole sweep flipped nothing sits at a fixed point: retire it
             still = flips > 0
@@ -228,7 +295,7 @@ def cdma_ber(
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bit error rates of two CDMA detectors for P = round(β N) users on N chips.
+    """Bit error rates of two CDMA detectors for P = round(β N) users on N chips (:eq:`eq-cdma`).
 
     Received chips r = (1/√N) Σ_μ a_μ s^μ + n, spreading codes s^μ ∈ {±1}^N, bits a_μ ∈ {±1},
     chip noise n ~ N(0, σ²). The matched filter h_μ = s^μ·r/√N = a_μ + Σ_{ν≠μ} C_μν a_ν + noise,
@@ -237,12 +304,9 @@ def cdma_ber(
     constant) by asynchronous single-bit updates a_μ ← sgn(h_μ − Σ_{ν≠μ} C_μν a_ν),
     ``iterations`` sweeps. Returns (BER matched filter, BER iterative), one value per β.
     """
-    if isinstance(N, bool) or not isinstance(N, int) or N < 1:
-        raise ValueError(f"N must be a positive integer, got {N!r}")
-    if not noise_std >= 0:
-        raise ValueError(f"noise_std must be >= 0, got {noise_std}")
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials must be a positive integer, got {trials!r}")
+    positive_int(N, "N")
+    nonneg(noise_std, "noise_std")
+    positive_int(trials, "trials")
     dev = torch.device(device) if device is not None else torch.device("cpu")
     gdev = generator.device if generator is not None else torch.device("cpu")
     ber_mf, ber_it = [], []
