@@ -1,7 +1,7 @@
 """Attention from the equations: scores, scaled dot-product and multi-head attention, masks,
 positional encodings and a linear-attention variant (chapter 9).
 
-Conventions follow §6.3.5 of the sources: an input X of shape (B, n, d_model) is projected as
+Equations are cited by their labels in ``book/09_transformer.ipynb``. Conventions: an input X of shape (B, n, d_model) is projected as
 ``X @ W`` (so W has shape (d_model, d_out)); torch's own layers store the transpose and compute
 ``x @ W.T``. Boolean masks follow :func:`torch.nn.functional.scaled_dot_product_attention`:
 True means "may attend", and the mask broadcasts against the (..., n_q, n_k) score matrix.
@@ -13,7 +13,8 @@ import math
 
 import torch
 
-from mlbook.core import generator
+from mlbook._checks import positive_int
+from mlbook.core import generator as generator_for_seed
 
 __all__ = [
     "dot_score",
@@ -82,7 +83,7 @@ def additive_score(
 def attention_weights(
     q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """The weights softmax(Q K^T / √d_k) of scaled dot-product attention (§6.3.5), with an
+    """The weights softmax(Q K^T / √d_k) of scaled dot-product attention (:eq:`eq-transformer-sdpa`), with an
     optional boolean ``mask`` (True = may attend) broadcastable to (..., n_q, n_k).
 
     q (..., n_q, d_k), k (..., n_k, d_k) → (..., n_q, n_k); rows sum to 1, masked entries are
@@ -106,7 +107,7 @@ def attention_weights(
 def scaled_dot_product_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention(Q, K, V) = softmax(Q K^T / √d_k) V  (§6.3.5, Vaswani et al. 2017, eq. 1).
+    """Attention(Q, K, V) = softmax(Q K^T / √d_k) V  (:eq:`eq-transformer-sdpa`).
 
     q (..., n_q, d_k), k (..., n_k, d_k), v (..., n_k, d_v). ``mask``: boolean, True = may attend,
     broadcastable to (..., n_q, n_k) (as torch's). Returns (output (..., n_q, d_v),
@@ -130,7 +131,7 @@ def multi_head_attention(
     """MultiHead(X) = Concat(Z_1, …, Z_h) W_O with Z_i = Attention(X W_Q^(i), X W_K^(i), X W_V^(i)).
 
     x (B, n, d_model); W_q, W_k, W_v (d_model, d_model), head i uses columns
-    i·d_k … (i+1)·d_k − 1 (d_k = d_model / n_heads); W_o (d_model, d_model); no biases (§6.3.5).
+    i·d_k … (i+1)·d_k − 1 (d_k = d_model / n_heads); W_o (d_model, d_model); no biases (:eq:`eq-transformer-mha`).
     ``kv`` (B, m, d_model), if given, supplies keys and values (cross-attention). ``mask``
     broadcasts to (B, h, n, m). Returns (output (B, n, d_model), weights (B, h, n, m)).
     """
@@ -167,8 +168,7 @@ def multi_head_attention(
 
 def causal_mask(n: int, device: torch.device | str | None = None) -> torch.Tensor:
     """(n, n) boolean mask, True on and below the diagonal: position i may attend to j ≤ i."""
-    if n < 1:
-        raise ValueError(f"n must be a positive integer, got {n}")
+    positive_int(n, "n")
     return torch.ones(n, n, dtype=torch.bool, device=device).tril()
 
 
@@ -177,10 +177,9 @@ def sinusoidal_encoding(
 ) -> torch.Tensor:
     """PE(pos, 2i) = sin(pos / base^(2i/d_model)), PE(pos, 2i+1) = cos(pos / base^(2i/d_model)).
 
-    Vaswani et al. (2017), §3.5; i = 0 … d_model/2 − 1. Returns (n_positions, d_model).
+    :eq:`eq-transformer-pe`; i = 0 … d_model/2 − 1. Returns (n_positions, d_model).
     """
-    if n_positions < 1:
-        raise ValueError(f"n_positions must be positive, got {n_positions}")
+    positive_int(n_positions, "n_positions")
     if d_model < 2 or d_model % 2:
         raise ValueError(f"d_model must be a positive even integer, got {d_model}")
     pos = torch.arange(n_positions, dtype=torch.float64).unsqueeze(1)  # (n, 1)
@@ -216,7 +215,7 @@ def linear_attention(
     """Non-causal linear attention (Katharopoulos et al. 2020, eqs. 5–7), φ(x) = elu(x) + 1.
 
     out_i = φ(q_i)^T (Σ_j φ(k_j) v_j^T) / (φ(q_i)^T Σ_j φ(k_j)); cost O(n d_k d_v), never
-    forming the n×n matrix (chapter 9, eq. ``eq-transformer-linear``). q (..., n, d_k),
+    forming the n×n matrix (:eq:`eq-transformer-linear`). q (..., n, d_k),
     k (..., m, d_k), v (..., m, d_v); returns (..., n, d_v).
     """
     _check_last_dims(q, k, v)
@@ -235,9 +234,12 @@ def local_mask(n: int, window: int) -> torch.Tensor:
     return (i[:, None] - i[None, :]).abs() <= window
 
 
-def bigbird_mask(n: int, window: int, n_global: int, n_random: int, seed: int = 0) -> torch.Tensor:
+def bigbird_mask(
+    n: int, window: int, n_global: int, n_random: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """(n, n) BigBird-style mask: sliding window + the first ``n_global`` global tokens
-    (attend to and attended by all) + ``n_random`` random keys per query (fixed by ``seed``)."""
+    (attend to and attended by all) + ``n_random`` random keys per query, drawn with ``generator``
+    (``None``: the book's fixed draw ``mlbook.generator(0)``)."""
     if n_global < 0 or n_random < 0 or n_global > n or n_random > n:
         raise ValueError(
             f"need 0 <= n_global, n_random <= n={n}; got n_global={n_global}, n_random={n_random}"
@@ -245,7 +247,7 @@ def bigbird_mask(n: int, window: int, n_global: int, n_random: int, seed: int = 
     mask = local_mask(n, window)
     mask[:n_global, :] = True
     mask[:, :n_global] = True
-    gen = generator(seed)
+    gen = generator_for_seed(0) if generator is None else generator
     if n_random:
         cols = torch.rand(n, n, generator=gen).argsort(dim=1)[:, :n_random]  # (n, n_random)
         mask[torch.arange(n).unsqueeze(1), cols] = True
