@@ -2,7 +2,8 @@
 log-likelihood gradient, and a restricted Boltzmann machine trained by contrastive divergence.
 
 Units are 0/1. A Boltzmann machine has symmetric weights W (n, n) with zero diagonal and biases
-b (n,): E(x) = -Σ_{i<j} w_ij x_i x_j - Σ_i b_i x_i = -(1/2) xᵀWx - bᵀx, P(x) = exp(-E(x))/Z.
+b (n,): E(x) = -Σ_{i<j} w_ij x_i x_j - Σ_i b_i x_i = -(1/2) xᵀWx - bᵀx, P(x) = exp(-E(x))/Z
+(:eq:`eq-bm-energy`; equations are cited by their labels in ``book/05_hopfield.ipynb``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from mlbook._checks import positive, positive_int
 from mlbook.core import single_thread
 
 __all__ = [
@@ -51,7 +53,8 @@ def _neg_energy(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.Tens
 
 
 def exact_distribution(W: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The Boltzmann distribution P(x) = exp(-E(x))/Z by enumerating all 2^n states (n ≤ 20).
+    """The Boltzmann distribution P(x) = exp(-E(x))/Z (:eq:`eq-bm-energy`) by enumerating all
+    2^n states (n ≤ 20).
 
     Returns (states (2^n, n), probabilities (2^n,)), vectorised over all states.
     """
@@ -81,7 +84,8 @@ def gradient(
     W: torch.Tensor, b: torch.Tensor, data: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """∂L/∂w_ij = <x_i x_j>_data - <x_i x_j>_model, ∂L/∂b_i = <x_i>_data - <x_i>_model
-    (model averages exact, by enumeration). Diagonal of the W-gradient set to zero."""
+    (:eq:`eq-bm-gradient`; model averages exact, by enumeration). Diagonal of the W-gradient
+    set to zero."""
     _check(W, b)
     x, p = exact_distribution(W, b)
     d = data.to(W.dtype)
@@ -99,12 +103,12 @@ def gibbs(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Gibbs sampling: ``n_samples`` independent chains from uniform random states, each run
-    for ``sweeps`` systematic sweeps of x_i ~ Bernoulli(σ(Σ_j w_ij x_j + b_i)); returns the
-    final states (n_samples, n). Every update is one vector operation over all chains."""
+    for ``sweeps`` systematic sweeps of x_i ~ Bernoulli(σ(Σ_j w_ij x_j + b_i))
+    (:eq:`eq-bm-conditional`); returns the final states (n_samples, n). Every update is one
+    vector operation over all chains."""
     n = _check(W, b)
-    for name, v in (("n_samples", n_samples), ("sweeps", sweeps)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    positive_int(n_samples, "n_samples")
+    positive_int(sweeps, "sweeps")
     gdev = generator.device if generator is not None else torch.device("cpu")
     x = torch.randint(0, 2, (n_samples, n), generator=generator, device=gdev).to(W)
     with torch.no_grad(), single_thread(W.device):
@@ -117,7 +121,7 @@ def gibbs(
 
 
 class RBM:
-    """Restricted Boltzmann machine with binary units:
+    """Restricted Boltzmann machine with binary units (:eq:`eq-rbm`):
     E(v, h) = -vᵀWh - bᵀv - cᵀh, P(h_j=1|v) = σ(c_j + (vW)_j), P(v_i=1|h) = σ(b_i + (Wh)_i).
     """
 
@@ -129,11 +133,9 @@ class RBM:
         generator: torch.Generator | None = None,
         lr: float = 0.05,
     ) -> None:
-        for name, v in (("n_visible", n_visible), ("n_hidden", n_hidden)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
+        positive_int(n_visible, "n_visible")
+        positive_int(n_hidden, "n_hidden")
+        positive(lr, "lr")
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.generator = generator
         gdev = generator.device if generator is not None else torch.device("cpu")
@@ -165,7 +167,8 @@ class RBM:
         return torch.sigmoid(h @ self.W.T + self.b)
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
-        """F(v) = -bᵀv - Σ_j softplus(c_j + (vW)_j), so that P(v) = exp(-F(v))/Z."""
+        """F(v) = -bᵀv - Σ_j softplus(c_j + (vW)_j) (:eq:`eq-rbm-free`), so that
+        P(v) = exp(-F(v))/Z."""
         v = self._check_v(v)
         return -(v @ self.b) - F.softplus(v @ self.W + self.c).sum(1)
 
@@ -181,8 +184,7 @@ class RBM:
         """One CD-k update on the batch v (B, n_visible):
         ΔW = lr (<v hᵀ>_data - <v hᵀ>_k), with P(h|v) used for h. Returns the mean squared
         reconstruction error ‖v - P(v|h)‖² / n_visible of the one-step reconstruction."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        positive_int(k, "k")
         v0 = self._check_v(v)
         with single_thread(self.device):
             ph0 = self.p_h(v0)

@@ -1,4 +1,4 @@
-"""Linear canonical correlation analysis in closed form (chapter 14, §6.5.14; Hotelling 1936).
+"""Linear canonical correlation analysis in closed form (chapter 14; Hotelling 1936).
 
 With centred data and (regularised) covariances C_xx + reg·I, C_yy + reg·I, C_xy, the canonical
 directions are W_x = C_xx^{-1/2} U_k and W_y = C_yy^{-1/2} V_k, where
@@ -47,8 +47,8 @@ def _inv_sqrt(C: torch.Tensor, name: str) -> torch.Tensor:
 def linear_cca(X: torch.Tensor, Y: torch.Tensor, k: int, reg: float = 0.0) -> CCAResult:
     """The first ``k`` canonical pairs of X (n, d_x) and Y (n, d_y) by whitening + SVD.
 
-    Maximises corr(Xw_x, Yw_y) = w_xᵀC_xy w_y / sqrt(w_xᵀC_xx w_x · w_yᵀC_yy w_y) (eq. of
-    §6.5.14), each pair uncorrelated with the previous ones. Covariances use 1/(n−1); ``reg`` is
+    Maximises corr(Xw_x, Yw_y) = w_xᵀC_xy w_y / sqrt(w_xᵀC_xx w_x · w_yᵀC_yy w_y) (:eq:`eq-cca-objective`),
+    each pair uncorrelated with the previous ones. Covariances use 1/(n−1); ``reg`` is
     added to the diagonals of C_xx and C_yy (ridge CCA). The projections satisfy
     W_xᵀ(C_xx + reg·I)W_x = I and W_yᵀ(C_yy + reg·I)W_y = I. With reg > 0 the returned
     ``correlations`` are the singular values of the regularised problem, slightly below the

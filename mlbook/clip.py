@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mlbook._checks import positive, positive_int
 from mlbook._nets import mlp
 from mlbook.core import TrainLog, single_thread
 
@@ -112,8 +113,8 @@ class ImageEncoder(nn.Module):
 
     def __init__(self, in_dim: int = 64, hidden: int = 128, out_dim: int = 64) -> None:
         super().__init__()
-        if min(in_dim, hidden, out_dim) < 1:
-            raise ValueError(f"sizes must be positive, got {in_dim=}, {hidden=}, {out_dim=}")
+        for value, name in ((in_dim, "in_dim"), (hidden, "hidden"), (out_dim, "out_dim")):
+            positive_int(value, name)
         self.net = mlp([in_dim, hidden, hidden, out_dim], nn.GELU)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,8 +128,9 @@ class TextEncoder(nn.Module):
         self, vocab_size: int, emb_dim: int = 32, hidden: int = 128, out_dim: int = 64
     ) -> None:
         super().__init__()
-        if min(vocab_size, emb_dim, hidden, out_dim) < 1:
-            raise ValueError("vocab_size, emb_dim, hidden and out_dim must be positive")
+        for value, name in ((vocab_size, "vocab_size"), (emb_dim, "emb_dim"), (hidden, "hidden")):
+            positive_int(value, name)
+        positive_int(out_dim, "out_dim")
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
         self.net = mlp([emb_dim, hidden, out_dim], nn.GELU)
 
@@ -153,10 +155,8 @@ class MiniCLIP(nn.Module):
         feature_dim: int = 64,
     ) -> None:
         super().__init__()
-        if not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature!r}")
-        if embed_dim < 1:
-            raise ValueError(f"embed_dim must be positive, got {embed_dim!r}")
+        positive(temperature, "temperature")
+        positive_int(embed_dim, "embed_dim")
         self.tokenizer = tokenizer
         self.image_encoder = ImageEncoder(image_dim, out_dim=feature_dim)
         self.text_encoder = TextEncoder(len(tokenizer), out_dim=feature_dim)

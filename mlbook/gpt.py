@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mlbook._checks import in_range, positive_int
+
 __all__ = ["GPTConfig", "GPT", "KVCache", "param_count", "mask_tokens"]
 
 
@@ -34,9 +36,7 @@ class GPTConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            positive_int(getattr(self, name), name)
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
         if not 0.0 <= self.dropout < 1.0:
@@ -46,7 +46,8 @@ class GPTConfig:
 
 
 def param_count(config: GPTConfig) -> int:
-    """The closed formula: V d + T d + S d + L (12 d² + 13 d) + 2 d (+ d² + d with the pooler).
+    """The closed formula (:eq:`eq-lm-params`): V d + T d + S d + L (12 d² + 13 d) + 2 d
+    (+ d² + d with the pooler).
 
     Per block: LayerNorm 2d, Q/K/V 3d² + 3d, output projection d² + d, LayerNorm 2d, MLP
     4d² + 4d and 4d² + d. The output layer is tied to the token embedding, so it adds nothing.
@@ -181,7 +182,8 @@ class GPT(nn.Module):
         return self.ln_f(x)
 
     def forward(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
-        """Logits (B, T, V) of the next token at every position of ``idx`` (B, T)."""
+        """Logits (B, T, V) of the next token at every position of ``idx`` (B, T), the model of
+        :eq:`eq-lm-gpt`; their cross-entropy with the next tokens is :eq:`eq-lm-ar-loss`."""
         return self.lm_head(self.hidden(idx, kv_cache))
 
     @torch.no_grad()
@@ -254,13 +256,12 @@ def mask_tokens(
     """BERT's masking (Devlin et al. 2019): each position is selected with probability ``p``;
     a selected token becomes ``mask_id`` (80 %), a uniform random token of ``range(vocab_size)``
     (10 %) or stays (10 %). Returns (inputs, labels); labels are -100 (ignored by
-    ``F.cross_entropy``) where not selected and the original token where selected."""
+    ``F.cross_entropy``) where not selected and the original token where selected; the loss on
+    the selected positions is :eq:`eq-lm-mlm-loss`."""
     if ids.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"ids must be an integer tensor, got {ids.dtype}")
-    if not 0 < p <= 1:
-        raise ValueError(f"p must lie in (0, 1], got {p}")
-    if vocab_size < 1:
-        raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
+    in_range(p, "p", 0, 1, lo_open=True)
+    positive_int(vocab_size, "vocab_size")
     dev = generator.device if generator is not None else ids.device
     selected = torch.rand(ids.shape, generator=generator, device=dev).to(ids.device) < p
     u = torch.rand(ids.shape, generator=generator, device=dev).to(ids.device)

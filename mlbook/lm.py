@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mlbook._checks import positive, positive_int
+
 __all__ = ["RMSNorm", "SwiGLU", "swiglu_hidden", "bradley_terry_loss", "fit_reward_model"]
 
 
@@ -31,8 +33,8 @@ class RMSNorm(nn.Module):
 def swiglu_hidden(d: int, multiple_of: int = 1) -> int:
     """The hidden width 8d/3 (rounded up to ``multiple_of``) that gives SwiGLU's three d×h
     matrices the 8d² parameters of a 4d MLP's two."""
-    if d < 1 or multiple_of < 1:
-        raise ValueError(f"d and multiple_of must be >= 1, got {d}, {multiple_of}")
+    positive_int(d, "d")
+    positive_int(multiple_of, "multiple_of")
     h = -(-8 * d // 3)
     return multiple_of * -(-h // multiple_of)
 
@@ -68,8 +70,8 @@ def fit_reward_model(
     into ``features`` (n, p)) by Adam on :func:`bradley_terry_loss`; returns w (p,)."""
     if features.dim() != 2 or chosen.shape != rejected.shape or chosen.dim() != 1:
         raise ValueError("features must be (n, p); chosen and rejected 1-D index tensors alike")
-    if steps < 1 or lr <= 0:
-        raise ValueError(f"steps must be >= 1 and lr > 0, got {steps}, {lr}")
+    positive_int(steps, "steps")
+    positive(lr, "lr")
     w = torch.zeros(features.shape[1], dtype=features.dtype, requires_grad=True)
     opt = torch.optim.Adam([w], lr=lr, weight_decay=weight_decay)
     for _ in range(steps):

@@ -10,6 +10,8 @@ import matplotlib_fontja  # noqa: F401  (registers IPAexGothic and makes it the 
 import numpy as np
 import torch
 
+from mlbook._checks import positive_int
+
 __all__ = ["STYLE", "setup", "subplots", "decision_regions"]
 
 FONT_FAMILY = "IPAexGothic"
@@ -39,8 +41,8 @@ def setup() -> None:
 
 def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
     """``plt.subplots`` in the book's style, with a size that grows with the grid."""
-    if nrows < 1 or ncols < 1:
-        raise ValueError(f"nrows and ncols must be >= 1, got {nrows}, {ncols}")
+    positive_int(nrows, "nrows")
+    positive_int(ncols, "ncols")
     setup()
     width, height = STYLE["figure.figsize"]  # type: ignore[misc]
     kwargs.setdefault("figsize", (min(width * ncols, 14.0), height * nrows))

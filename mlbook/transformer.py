@@ -1,6 +1,6 @@
 """Transformer blocks and a small Vision Transformer (chapter 9).
 
-The blocks follow §6.3.5 of the sources and Vaswani et al. (2017): multi-head attention with
+The blocks follow Vaswani et al. (2017) and the labels of ``book/09_transformer.ipynb``: multi-head attention with
 biases, a two-layer feed-forward network, residual connections and LayerNorm, either after the
 residual sum (post-LN, the original) or before each sub-layer (pre-LN, GPT-2 and later). The
 attribute names mirror torch's ``TransformerEncoderLayer``/``DecoderLayer`` so that
@@ -27,7 +27,7 @@ __all__ = [
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention with biases: Concat(head_1 … head_h) W_O + b_O (§6.3.5).
+    """Multi-head attention with biases: Concat(head_1 … head_h) W_O + b_O (:eq:`eq-transformer-mha`).
 
     The last attention weights (B, h, n_q, n_k) are kept in ``self.weights`` for plotting.
     """
@@ -75,8 +75,9 @@ def _feed_forward(d_model: int, d_ff: int, dropout: float, activation: str) -> n
 
 
 class EncoderBlock(nn.Module):
-    """One encoder layer. Post-LN (§6.3.5): X' = LN(X + MHA(X)), Z = LN(X' + FFN(X')).
-    Pre-LN (``norm_first=True``, Xiong et al. 2020): X' = X + MHA(LN(X)), Z = X' + FFN(LN(X'))."""
+    """One encoder layer. Post-LN (:eq:`eq-transformer-postln`): X' = LN(X + MHA(X)),
+    Z = LN(X' + FFN(X')). Pre-LN (``norm_first=True``, Xiong et al. 2020,
+    :eq:`eq-transformer-preln`): X' = X + MHA(LN(X)), Z = X' + FFN(LN(X'))."""
 
     def __init__(
         self,

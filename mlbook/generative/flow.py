@@ -17,6 +17,8 @@ import math
 import torch
 from torch import nn
 
+from mlbook._checks import positive_int
+
 __all__ = ["AffineCoupling", "RealNVP"]
 
 
@@ -32,8 +34,7 @@ class AffineCoupling(nn.Module):
         super().__init__()
         if mask.ndim != 1 or not ((mask == 0) | (mask == 1)).all() or mask.all() or not mask.any():
             raise ValueError("mask must be a 1-D 0/1 vector with at least one 0 and one 1")
-        if hidden < 1:
-            raise ValueError(f"hidden must be >= 1, got {hidden}")
+        positive_int(hidden, "hidden")
         dim = mask.numel()
         self.register_buffer("mask", mask.float())
         self.net = nn.Sequential(
@@ -73,8 +74,8 @@ class RealNVP(nn.Module):
             raise ValueError(
                 f"a coupling layer needs dim >= 2 (one half conditions the other), got {dim}"
             )
-        if n_layers < 1 or hidden < 1:
-            raise ValueError(f"need n_layers >= 1 and hidden >= 1, got {n_layers}, {hidden}")
+        positive_int(n_layers, "n_layers")
+        positive_int(hidden, "hidden")
         self.dim = dim
         base = torch.arange(dim) % 2
         self.layers = nn.ModuleList(
@@ -112,8 +113,7 @@ class RealNVP(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n samples x = f(z), z ~ N(0, I): one pass through the layers."""
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
+        positive_int(n, "n")
         p = next(self.parameters())
         z = torch.randn(n, self.dim, device=p.device, dtype=p.dtype, generator=generator)
         return self(z)[0]
