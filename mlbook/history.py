@@ -1,9 +1,8 @@
-"""The milestones of machine learning named in the book's source documents, as data.
+"""The milestones of machine learning that the book names, as data.
 
-Chapter 1 (機械学習の歴史) draws its timeline from :data:`MILESTONES` and divides it into the
-:data:`ERAS`. Each milestone carries the BibTeX key of the work it refers to (in
-``book/references.bib``) and, in ``note``, where a source document gives a different year or
-attribution.
+Chapter 1 (機械学習の歴史) draws its timeline from :data:`MILESTONES`, divided into the
+:data:`ERAS`. Each milestone carries the BibTeX key of its work (in ``book/references.bib``) and,
+in ``note``, where another account gives a different year or attribution.
 
 The year of a milestone is the year of the cited publication, except where a preprint (arXiv)
 made the work public earlier: then it is the preprint's year (ResNet 2015, Adam 2014, BERT 2018 …).
@@ -14,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from mlbook._checks import nonneg_int, one_of, positive
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -69,7 +70,7 @@ class Milestone:
 
     ``title`` is a short Japanese name (it labels the timeline), ``people`` who did it, ``category``
     one of :data:`CATEGORIES`, ``era`` the era of :data:`ERAS` containing ``year``, ``cite`` a key
-    of ``book/references.bib`` and ``note`` (Japanese, optional) what a source document says
+    of ``book/references.bib`` and ``note`` (Japanese, optional) what another account says
     differently and what is correct.
     """
 
@@ -82,10 +83,7 @@ class Milestone:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if self.category not in CATEGORIES:
-            raise ValueError(
-                f"unknown category {self.category!r}; allowed: {', '.join(CATEGORIES)}"
-            )
+        one_of(self.category, "category", CATEGORIES)
         if self.era != era_of(self.year):
             raise ValueError(
                 f"{self.title} ({self.year}) lies in era {era_of(self.year)!r}, not {self.era!r}"
@@ -191,10 +189,8 @@ MILESTONES: tuple[Milestone, ...] = (
 def milestones(era: str | None = None, category: str | None = None) -> tuple[Milestone, ...]:
     """The milestones of ``era`` (a name in :data:`ERAS`) and ``category`` (one of
     :data:`CATEGORIES`); ``None`` means no filter on that field. Sorted by year."""
-    if era is not None and era not in _ERA_NAMES:
-        raise ValueError(f"unknown era {era!r}; allowed: {', '.join(_ERA_NAMES)}")
-    if category is not None and category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; allowed: {', '.join(CATEGORIES)}")
+    one_of(era, "era", (None, *_ERA_NAMES))
+    one_of(category, "category", (None, *CATEGORIES))
     return tuple(
         m
         for m in MILESTONES
@@ -209,10 +205,8 @@ _MARKERS = ("X", "o", "D", "s", "^", "v", "P")
 
 def timeline_figsize(n_items: int, width: float = 10.0) -> tuple[float, float]:
     """A figure size (inches) in which :func:`plot_timeline` gives each of ``n_items`` a row."""
-    if n_items < 0:
-        raise ValueError(f"n_items must be >= 0, got {n_items}")
-    if width <= 0:
-        raise ValueError(f"width must be > 0, got {width}")
+    nonneg_int(n_items, "n_items")
+    positive(width, "width")
     return (width, max(3.2, 0.27 * n_items + 2.0))
 
 
@@ -229,27 +223,8 @@ def _short_people(people: str) -> str:
     return f"{names[0]} ら" if len(names) >= 3 else people
 
 
-def plot_timeline(
-    ax: Axes,
-    items: Sequence[Milestone],
-    xlim: tuple[float, float] | None = None,
-    title: str | None = None,
-) -> None:
-    """Draw ``items`` as a timeline on ``ax``: years on the x axis, one row per milestone (the
-    earliest at the top), colour and marker by category, the eras of :data:`ERAS` as shaded bands
-    named above the axes.
-
-    ``xlim`` defaults to the items' years with a margin; pass an era's years to show that era whole.
-    An empty ``items`` draws a note saying so (a filter may match nothing).
-    """
-    from mlbook import plot as _plot  # the book's style and Japanese font
-
-    _plot.setup()
-    items = list(items)
-    for m in items:
-        if not isinstance(m, Milestone):
-            raise ValueError(f"items must be Milestone objects, got {type(m).__name__}")
-    items = sorted(items, key=lambda m: m.year)
+def _timeline_xlim(items: list[Milestone], xlim: tuple[float, float] | None) -> tuple[float, float]:
+    """``xlim`` checked, or the items' years (all eras when there are none) with a margin."""
     if xlim is None:
         if items:
             lo, hi = items[0].year, items[-1].year
@@ -260,12 +235,12 @@ def plot_timeline(
     x0, x1 = float(xlim[0]), float(xlim[1])
     if not x0 < x1:
         raise ValueError(f"xlim must be an increasing pair, got {xlim}")
+    return x0, x1
 
-    n = len(items)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(-0.8, max(n, 1) - 0.2)
 
-    # Eras: alternating shaded bands, each named above the axes at the middle of its visible part.
+def _draw_eras(ax: Axes, x0: float, x1: float) -> None:
+    """The eras as alternating shaded bands, each named above the axes at the middle of its
+    visible part."""
     for i, (name, first, last) in enumerate(ERAS):
         left, right = max(first - 0.5, x0), min(last + 0.5, x1)
         if left >= right:
@@ -282,8 +257,11 @@ def plot_timeline(
             color="#444444",
         )
 
-    if not items:
-        ax.text(0.5, 0.5, "該当する出来事はない", transform=ax.transAxes, ha="center", va="center")
+
+def _draw_milestones(ax: Axes, items: list[Milestone], x0: float, x1: float) -> set[str]:
+    """One row per milestone, the earliest at the top, labelled on the side with more room;
+    returns the categories drawn."""
+    n = len(items)
     mid = x0 + 0.55 * (x1 - x0)
     shown: set[str] = set()
     for row, m in enumerate(items):
@@ -309,7 +287,54 @@ def plot_timeline(
             va="center",
             fontsize=9,
         )
+    return shown
 
+
+def _category_legend(ax: Axes) -> None:
+    """The legend of the categories, in the order of :data:`CATEGORIES`, below the x axis."""
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: CATEGORIES.index(labels[i]))
+    ax.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        title="分野",
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        borderaxespad=3.8,  # in font sizes: below the tick labels and the x label
+        ncol=4,
+        frameon=False,
+    )
+
+
+def plot_timeline(
+    ax: Axes,
+    items: Sequence[Milestone],
+    xlim: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> None:
+    """Draw ``items`` as a timeline on ``ax``: years on the x axis, one row per milestone (the
+    earliest at the top), colour and marker by category, the eras of :data:`ERAS` as shaded bands
+    named above the axes.
+
+    ``xlim`` defaults to the items' years with a margin; pass an era's years to show that era whole.
+    An empty ``items`` draws a note saying so (a filter may match nothing).
+    """
+    from mlbook import plot as _plot  # the book's style and Japanese font
+
+    _plot.setup()
+    items = list(items)
+    for m in items:
+        if not isinstance(m, Milestone):
+            raise ValueError(f"items must be Milestone objects, got {type(m).__name__}")
+    items = sorted(items, key=lambda m: m.year)
+    x0, x1 = _timeline_xlim(items, xlim)
+    n = len(items)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(-0.8, max(n, 1) - 0.2)
+    _draw_eras(ax, x0, x1)
+    if not items:
+        ax.text(0.5, 0.5, "該当する出来事はない", transform=ax.transAxes, ha="center", va="center")
+    shown = _draw_milestones(ax, items, x0, x1)
     ax.set_yticks([])
     ax.grid(axis="y", visible=False)
     ax.spines["left"].set_visible(False)
@@ -322,15 +347,4 @@ def plot_timeline(
         )
     ax.set_title(title, pad=30)
     if shown:
-        handles, labels = ax.get_legend_handles_labels()
-        order = sorted(range(len(labels)), key=lambda i: CATEGORIES.index(labels[i]))
-        ax.legend(
-            [handles[i] for i in order],
-            [labels[i] for i in order],
-            title="分野",
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            borderaxespad=3.8,  # in font sizes: below the tick labels and the x label
-            ncol=4,
-            frameon=False,
-        )
+        _category_legend(ax)
