@@ -52,6 +52,16 @@ def _layout(root: Value) -> tuple[list[Value], dict[int, tuple[float, float]]]:
 _OP_RADIUS = 13  # points: the radius of an operation's circle
 
 
+def _arrow(ax, start: tuple[float, float], end: tuple[float, float], **shrink: float) -> None:
+    """A grey arrow of the graph from ``start`` to ``end`` (``shrinkA``/``shrinkB`` in points)."""
+    from matplotlib.patches import FancyArrowPatch
+
+    patch = FancyArrowPatch(
+        start, end, arrowstyle="-|>", mutation_scale=10, color="0.45", lw=1.0, zorder=1, **shrink
+    )
+    ax.add_patch(patch)
+
+
 def draw_graph(
     root: Value,
     ax=None,
@@ -67,7 +77,6 @@ def draw_graph(
     refused with a ValueError, since they cannot be read anyway.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch
 
     import mlbook.plot  # noqa: F401  (the book's style and Japanese font)
 
@@ -92,30 +101,8 @@ def draw_graph(
             ox = x - 1.0
             for c in v._prev:
                 cx, cy = pos[id(c)]
-                ax.add_patch(
-                    FancyArrowPatch(
-                        (cx + 0.45, cy),
-                        (ox, yv),
-                        arrowstyle="-|>",
-                        mutation_scale=10,
-                        shrinkB=_OP_RADIUS,
-                        color="0.45",
-                        lw=1.0,
-                        zorder=1,
-                    )
-                )
-            ax.add_patch(
-                FancyArrowPatch(
-                    (ox, yv),
-                    (x - 0.45, yv),
-                    arrowstyle="-|>",
-                    mutation_scale=10,
-                    shrinkA=_OP_RADIUS,
-                    color="0.45",
-                    lw=1.0,
-                    zorder=1,
-                )
-            )
+                _arrow(ax, (cx + 0.45, cy), (ox, yv), shrinkB=_OP_RADIUS)  # operand → operation
+            _arrow(ax, (ox, yv), (x - 0.45, yv), shrinkA=_OP_RADIUS)  # operation → result
             ax.scatter(
                 [ox], [yv], s=(2 * _OP_RADIUS) ** 2, c="#fde9c9", edgecolors="#c98a2b", zorder=3
             )
