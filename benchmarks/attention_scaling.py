@@ -42,7 +42,7 @@ def main() -> None:
         for name, fn in kernels.items():
             with torch.no_grad():
                 t = mlbook.timeit(
-                    lambda fn=fn, q=q, k=k, v=v: fn(q, k, v), repeat=5, warmup=1, dev=dev
+                    lambda fn=fn, q=q, k=k, v=v: fn(q, k, v), repeat=5, warmup=1, device=dev
                 )
             times[name].append(t)
             row.append(f"{1e3 * t:16.3f}")

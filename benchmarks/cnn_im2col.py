@@ -54,7 +54,7 @@ def main() -> None:
                     lambda fn=fn, x=x, w=w, b=b, s=s, p=p: fn(x, w, b, stride=s, padding=p),
                     repeat=args.repeat,
                     warmup=1,
-                    dev=dev,
+                    device=dev,
                 )
                 for name, fn in kernels.items()
             }

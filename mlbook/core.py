@@ -87,13 +87,16 @@ def device() -> torch.device:
     return torch.device(wanted)
 
 
-def on_gpu(dev: torch.device | str | None = None) -> bool:
-    """Whether ``dev`` (default: :func:`device`) is a GPU, i.e. CUDA or MPS."""
-    dev = device() if dev is None else torch.device(dev)
-    return dev.type in ("cuda", "mps")
+_default_device = device  # the functions below take a ``device`` argument that shadows it
 
 
-def size_for(cpu: T, gpu: T, dev: torch.device | str | None = None) -> T:
+def on_gpu(device: torch.device | str | None = None) -> bool:
+    """Whether ``device`` (default: the book's :func:`device`) is a GPU, i.e. CUDA or MPS."""
+    kind = (_default_device() if device is None else torch.device(device)).type
+    return kind in ("cuda", "mps")
+
+
+def size_for(cpu: T, gpu: T, device: torch.device | str | None = None) -> T:
     """Pick an experiment's size: ``cpu`` keeps a notebook within its CPU time budget, ``gpu``
     is the bigger run a GPU affords.
 
@@ -107,7 +110,7 @@ def size_for(cpu: T, gpu: T, dev: torch.device | str | None = None) -> T:
         )
     if forced:
         return gpu if forced == "gpu" else cpu
-    return gpu if on_gpu(dev) else cpu
+    return gpu if on_gpu(device) else cpu
 
 
 def seed_family() -> int:
@@ -171,14 +174,14 @@ def seed_all(seed: int, deterministic: bool = True) -> None:
 
 
 @contextmanager
-def single_thread(dev: torch.device | str | None = None) -> Iterator[None]:
+def single_thread(device: torch.device | str | None = None) -> Iterator[None]:
     """Run the enclosed CPU work on one torch thread, then restore the previous setting.
 
     For loops of many small operations (one neuron of a batch, one block): on a CPU shared
     with other processes, several intra-op threads cost more than they save (measured 6-8x
-    slower with 2 threads on a busy 2-core machine). Does nothing when ``dev`` is a GPU.
+    slower with 2 threads on a busy 2-core machine). Does nothing when ``device`` is a GPU.
     """
-    if dev is not None and torch.device(dev).type != "cpu":
+    if device is not None and torch.device(device).type != "cpu":
         yield
         return
     before = torch.get_num_threads()
@@ -189,10 +192,10 @@ def single_thread(dev: torch.device | str | None = None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _synchronize(dev: torch.device | None) -> None:
-    if dev is not None and dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    elif dev is not None and dev.type == "mps":
+def _synchronize(device: torch.device | None) -> None:
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device is not None and device.type == "mps":
         torch.mps.synchronize()
 
 
@@ -205,8 +208,8 @@ class Timer:
     True
     """
 
-    def __init__(self, dev: torch.device | str | None = None) -> None:
-        self.device = None if dev is None else torch.device(dev)
+    def __init__(self, device: torch.device | str | None = None) -> None:
+        self.device = None if device is None else torch.device(device)
         self.elapsed: float = float("nan")
         self._start: float | None = None
 
@@ -225,7 +228,7 @@ def timeit(
     fn: Callable[[], object],
     repeat: int = 5,
     warmup: int = 1,
-    dev: torch.device | str | None = None,
+    device: torch.device | str | None = None,
 ) -> float:
     """Median wall-clock seconds of ``fn()`` over ``repeat`` runs after ``warmup`` runs."""
     if not callable(fn):
@@ -236,7 +239,7 @@ def timeit(
         fn()
     times = []
     for _ in range(repeat):
-        with Timer(dev) as t:
+        with Timer(device) as t:
             fn()
         times.append(t.elapsed)
     return statistics.median(times)

@@ -26,12 +26,6 @@ ALLOWED = {
     ("mlbook.core", "generator", "seed"): "it makes the generator from the book's seed",
     ("mlbook.core", "rng", "seed"): "it makes the NumPy generator from the book's seed",
     ("mlbook.core", "seed_all", "seed"): "it seeds the global generators, for notebooks only",
-    # core.py is the lead's file: its `dev` parameters are to be renamed `device` there.
-    ("mlbook.core", "on_gpu", "dev"): "core.py: rename to device pending (lead)",
-    ("mlbook.core", "size_for", "dev"): "core.py: rename to device pending (lead)",
-    ("mlbook.core", "single_thread", "dev"): "core.py: rename to device pending (lead)",
-    ("mlbook.core", "Timer.__init__", "dev"): "core.py: rename to device pending (lead)",
-    ("mlbook.core", "timeit", "dev"): "core.py: rename to device pending (lead)",
     # Cross-process code: every spawned process rebuilds its own generators from the seed, since
     # a torch.Generator cannot be sent to another process.
     **{
