@@ -76,8 +76,17 @@ def test_first_cell_installs_this_books_mlbook_in_colab(path):
     assert 'if importlib.util.find_spec("mlbook") is None:' in first.source
     for clone in re.findall(r"!git clone .*", first.source):  # the book's own text, in Colab
         assert clone.endswith(f"--branch {REPO['branch']} {REPO['url']}"), clone
-    for line in ("device = mlbook.device()", "mlbook.seed_all(0)"):
-        assert line in first.source
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_imports_are_visible(path):
+    """The reader sees where every name comes from: the first code cell after the hidden
+    set-up cell is shown on the page and holds the imports, the device and the seed."""
+    cells = [c for c in nbformat.read(path, as_version=4).cells[1:] if c.cell_type == "code"]
+    imports = cells[0]
+    assert not {"remove-cell", "remove-input", "hide-input"} & set(imports.metadata.get("tags", []))
+    for line in ("import mlbook", "device = mlbook.device()", "mlbook.seed_all(0)"):
+        assert line in imports.source, f"{path.name}: the visible import cell lacks {line!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
