@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlbook._checks import positive, positive_int
+from mlbook.core import TrainLog
 
 __all__ = ["RMSNorm", "SwiGLU", "swiglu_hidden", "bradley_terry_loss", "fit_reward_model"]
 
@@ -59,25 +60,34 @@ def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torc
 
 
 def fit_reward_model(
+    w: torch.Tensor,
     features: torch.Tensor,
     chosen: torch.Tensor,
     rejected: torch.Tensor,
     steps: int = 300,
     lr: float = 0.1,
     weight_decay: float = 1e-3,
-) -> torch.Tensor:
-    """A linear reward r(x) = w·x fitted to the comparisons "chosen[i] ≻ rejected[i]" (indices
-    into ``features`` (n, p)) by Adam on :func:`bradley_terry_loss`; returns w (p,)."""
+) -> TrainLog:
+    """Fit the linear reward r(x) = w·x to the comparisons "chosen[i] ≻ rejected[i]" (indices
+    into ``features`` (n, p)) by Adam on :func:`bradley_terry_loss`. ``w`` (p,), a tensor with
+    ``requires_grad`` (e.g. zeros: the reward model's parameters), is trained in place; returns a
+    :class:`mlbook.TrainLog` with the loss of every step."""
     if features.dim() != 2 or chosen.shape != rejected.shape or chosen.dim() != 1:
         raise ValueError("features must be (n, p); chosen and rejected 1-D index tensors alike")
+    if not (isinstance(w, torch.Tensor) and w.shape == features.shape[1:] and w.requires_grad):
+        raise ValueError(
+            f"w must be a tensor of shape ({features.shape[1]},) with requires_grad=True, "
+            f"got {tuple(w.shape) if isinstance(w, torch.Tensor) else type(w).__name__}"
+        )
     positive_int(steps, "steps")
     positive(lr, "lr")
-    w = torch.zeros(features.shape[1], dtype=features.dtype, requires_grad=True)
     opt = torch.optim.Adam([w], lr=lr, weight_decay=weight_decay)
+    log = TrainLog([])
     for _ in range(steps):
         r = features @ w
         loss = bradley_terry_loss(r[chosen], r[rejected])
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return w.detach()
+        log.losses.append(loss.item())
+    return log

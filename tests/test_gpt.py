@@ -242,7 +242,11 @@ def test_bradley_terry():
     p = torch.sigmoid(X[i] @ w_true - X[j] @ w_true)
     win = torch.rand(3000, generator=g, dtype=torch.float64) < p
     chosen, rejected = torch.where(win, i, j), torch.where(win, j, i)
-    w = fit_reward_model(X, chosen, rejected, steps=150)
-    assert torch.nn.functional.cosine_similarity(w, w_true, dim=0) > 0.98
+    w = torch.zeros(4, dtype=torch.float64, requires_grad=True)
+    log = fit_reward_model(w, X, chosen, rejected, steps=150)
+    assert len(log.losses) == 150 and log.losses[-1] < log.losses[0]
+    assert torch.nn.functional.cosine_similarity(w.detach(), w_true, dim=0) > 0.98
     with pytest.raises(ValueError):
-        fit_reward_model(X, chosen, rejected[:5])
+        fit_reward_model(w, X, chosen, rejected[:5])
+    with pytest.raises(ValueError, match="requires_grad"):
+        fit_reward_model(torch.zeros(4, dtype=torch.float64), X, chosen, rejected)
