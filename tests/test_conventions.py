@@ -33,8 +33,6 @@ ALLOWED = {
         for name in ("tiny_gpt", "ddp_train", "ddp_max_gap", "parallel_report")
     },
 }
-# Modules over the limit whose split is planned elsewhere (they fail loudly once they are short).
-LONG_PENDING = {"data.py": "chapter parts move to their own modules (issue 22, the lead)"}
 
 
 def _book_labels() -> set[str]:
@@ -86,16 +84,7 @@ def test_every_cited_equation_label_exists_in_the_book():
     assert not missing, "cited labels that no chapter defines:\n" + "\n".join(missing)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason=LONG_PENDING[p.name], strict=True))
-        if p.parent == PACKAGE and p.name in LONG_PENDING
-        else p
-        for p in SOURCES
-    ],
-    ids=lambda p: str(p.relative_to(ROOT)),
-)
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_modules_are_short(path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES})"
