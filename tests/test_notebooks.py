@@ -145,3 +145,13 @@ def test_every_seed_goes_through_mlbook(path):
         f"{path.name} seeds with {sorted(set(found))}: use mlbook.generator(k), mlbook.rng(k) "
         "or mlbook.seed_all(k), which MLBOOK_SEED shifts"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_shows_no_raw_equation_label(path):
+    """Code, its comments and its printed labels reach the page as written, where a MyST label
+    (eq-…) would show as a raw name instead of an equation number: name the equation in words."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code":
+            raw = re.findall(r"\beq-[a-z0-9-]+", cell.source)
+            assert not raw, f"{path.name}: raw equation label(s) {raw} in a code cell"

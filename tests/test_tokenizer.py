@@ -97,11 +97,15 @@ def test_counts_like_hugging_face_tokenizers():
     assert hf.get_vocab_size() == ours.vocab_size
     n_hf, n_ours = len(hf.encode(TEXT).ids), len(ours.encode(TEXT))
     assert abs(n_ours - n_hf) / n_hf < 0.02  # equal up to tie-breaking among equal counts
-    # the first merges (no ties at the top) are the same byte strings
+    # the first merges are the same byte strings, up to the first tie between two counts (the
+    # text is this repository's CONTRIBUTING.md, so where the first tie falls changes with it)
+    counts = ours.merge_counts
+    untied = next(k for k in range(len(counts) - 1) if counts[k] == counts[k + 1])
+    assert untied >= 5, "the text has a tie among its first five merges; use another text"
     hf_first = [tuple(m) if not isinstance(m, str) else tuple(m.split()) for m in hf_merges(hf)]
     byte_decoder = {c: b for b, c in _bytes_to_unicode().items()}
-    hf_bytes = [bytes(byte_decoder[ch] for ch in a + b) for a, b in hf_first[:10]]
-    assert hf_bytes == [ours.vocab[256 + k] for k in range(10)]
+    hf_bytes = [bytes(byte_decoder[ch] for ch in a + b) for a, b in hf_first[:untied]]
+    assert hf_bytes == [ours.vocab[256 + k] for k in range(untied)]
 
 
 def hf_merges(hf: Tokenizer) -> list:
