@@ -29,7 +29,7 @@ def test_every_combination_is_rendered_once_and_only_the_start_is_shown():
     hidden = re.findall(r'data-mlbook-frame="([\d,]+)" hidden>', out)
     assert shown == ["2,0"] and len(hidden) == 5
     assert '<input type="range"' in out and "<select" in out  # numbers slide, text is chosen
-    assert "w=4.0 mode=a" in out and 'aria-valuetext' not in out.split("<script>")[0]
+    assert "w=4.0 mode=a" in out and "aria-valuetext" not in out.split("<script>")[0]
 
 
 def test_frames_carry_their_values_in_caption_and_alt_text():
@@ -75,3 +75,21 @@ def test_bad_controls_are_refused(controls, kwargs, message):
 def test_render_must_return_a_figure_bytes_or_text():
     with pytest.raises(ValueError, match="render must return a matplotlib Figure"):
         frames(lambda w: 3, {"w": [1, 2]})
+
+
+def test_figure_png_palette_is_smaller_and_can_be_turned_off():
+    from io import BytesIO
+
+    from PIL import Image
+
+    def fig():
+        f, ax = plt.subplots(figsize=(4, 3))
+        for k in range(4):
+            ax.plot(range(50), [((i * (k + 1)) % 17) for i in range(50)])
+        return f
+
+    full, palette = figure_png(fig(), colors=None), figure_png(fig())
+    assert Image.open(BytesIO(palette)).mode == "P" and Image.open(BytesIO(full)).mode == "RGBA"
+    assert len(palette) < len(full)
+    with pytest.raises(ValueError, match="colors must lie in"):
+        figure_png(fig(), colors=1)
