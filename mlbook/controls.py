@@ -93,7 +93,8 @@ def _frame_html(content: object, key: str, alt: str, caption: str, shown: bool) 
         )
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     hidden = "" if shown else " hidden"
-    return f'<figure data-mlbook-frame="{key}"{hidden}>{body}{cap}</figure>'
+    label = html.escape(alt)
+    return f'<figure data-mlbook-frame="{key}" aria-label="{label}"{hidden}>{body}{cap}</figure>'
 
 
 def _control_html(uid: str, i: int, name: str, values: Sequence, start: int) -> str:
