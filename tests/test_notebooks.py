@@ -155,3 +155,14 @@ def test_code_shows_no_raw_equation_label(path):
         if cell.cell_type == "code":
             raw = re.findall(r"\beq-[a-z0-9-]+", cell.source)
             assert not raw, f"{path.name}: raw equation label(s) {raw} in a code cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_exercise_has_a_difficulty_mark(path):
+    """A teacher picks exercises by difficulty: each one is marked ★, ★★ or ★★★ in its
+    directive or in the cell that opens it."""
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and re.search(r"```\{exercise(-start)?\}", cell.source):
+            opening = cell.source + (cells[i + 1].source if i + 1 < len(cells) else "")
+            assert "★" in opening, f"{path.name}: an exercise without ★: {cell.source[:80]!r}"
