@@ -166,3 +166,12 @@ def test_every_exercise_has_a_difficulty_mark(path):
         if cell.cell_type == "markdown" and re.search(r"```\{exercise(-start)?\}", cell.source):
             opening = cell.source + (cells[i + 1].source if i + 1 < len(cells) else "")
             assert "★" in opening, f"{path.name}: an exercise without ★: {cell.source[:80]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapters_reading_the_book_clone_it_in_colab(path):
+    """mlbook installed from git has no book pages: a chapter that reads the book's own text
+    clones the repository in its hidden set-up cell when it runs in Colab."""
+    cells = nbformat.read(path, as_version=4).cells
+    if any("book_text(" in c.source for c in cells[1:] if c.cell_type == "code"):
+        assert "!git clone" in cells[0].source, f"{path.name} reads book_text() but never clones"
