@@ -2,6 +2,7 @@
 # make test  — set up .venv and run every test (unit, notebook hygiene, every notebook, site build,
 #              browser); each notebook is executed once and the site build reuses that execution
 # make robust — every notebook again under the seed families SEEDS (default 0 1 2 3 4)
+# make student — the student edition (student/NN_slug.ipynb, solutions removed) by nbgrader
 # make lab   — JupyterLab on the book's notebooks;  make serve — the built site on 127.0.0.1:8000
 PYTHON ?= python3
 VENV   := .venv
@@ -12,7 +13,7 @@ BUILD  := $(BIN)/jupyter-book build --warningiserror --keep-going .
 
 SEEDS  ?= 0 1 2 3 4
 
-.PHONY: book test robust lab serve bench lint format vendor set-repo clean
+.PHONY: book test robust student lab serve bench lint format vendor set-repo clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -38,6 +39,11 @@ robust: $(STAMP)
 	  MLBOOK_SEED=$$s $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_chapters.py; \
 	done
 
+# The course edition: each chapter becomes an nbgrader assignment in course/ and its student
+# edition (nbgrader generate_assignment: solutions removed, checks kept) student/NN_slug.ipynb.
+student: $(STAMP)
+	$(BIN)/python scripts/course.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py
 
@@ -60,6 +66,7 @@ vendor:
 # make set-repo URL=https://github.com/OWNER/REPO [BRANCH=main]
 set-repo: $(STAMP)
 	$(BIN)/python scripts/set_repository.py "$(URL)" "$(or $(BRANCH),main)"
+	$(BIN)/python scripts/course.py
 
 clean:
 	rm -rf _build .jupyter_cache .pytest_cache .ruff_cache
