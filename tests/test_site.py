@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
+import nbformat
 import pytest
 import yaml
 
@@ -99,6 +100,44 @@ def test_chapter_numbers_its_own_things(site, page):
     assert "定理 定理" not in text and "Proof." not in text, f"{page}: 定理 定理 or Proof."
     assert not re.search(r"[式図] \(?(eq|fig)-[\w-]+", text), f"{page}: a raw label is shown"
     assert not re.search(r"^\s*\|[^\n]*\|\s*\n\s*\|\s*:?-{3}", text, re.M), f"{page}: raw table"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_links_its_student_edition(site, page):
+    """Under its title, a chapter links its student edition (made by `make student`): the
+    notebook served beside the site, and Colab opening it from the book's repository."""
+    html = (site / f"{page}.html").read_text(encoding="utf-8")
+    chapter = page.removeprefix("book/")
+    assert f'href="../student/{chapter}.ipynb"' in html, f"{page}: no link to its student edition"
+    served = site / "student" / f"{chapter}.ipynb"
+    assert served.read_bytes() == (ROOT / "student" / f"{chapter}.ipynb").read_bytes()
+    owner_repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
+    branch = CONFIG["repository"]["branch"]
+    colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/student/{chapter}.ipynb"
+    assert f'href="{colab}"' in html, f"{page}: no Colab link to its student edition"
+
+
+@pytest.mark.slow
+def test_instructor_guide_lists_every_exercise(site):
+    """The instructor guide has one row per exercise of every chapter; each row's number is the
+    number the exercise carries on its chapter's page, and its link lands on that exercise."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import course
+
+    html = (site / "book" / "instructor.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="(\d\d_\w+)\.html#([\w-]+)">練習 (\d+\.\d+)</a>', html)
+    expected = sum(
+        len(course.exercises(nbformat.read(ROOT / "book" / f"{c}.ipynb", as_version=4)))
+        for c in course.chapters()
+    )
+    assert len(links) == expected, f"{len(links)} exercises listed, the chapters have {expected}"
+    pages: dict[str, str] = {}
+    for chapter, label, number in links:
+        page = pages.setdefault(chapter, (site / "book" / f"{chapter}.html").read_text("utf-8"))
+        shown = re.search(rf'id="{label}">\s*<p class="admonition-title"><span[^>]*>([^<]*)', page)
+        assert shown and shown.group(1).strip() == f"練習 {number}", (chapter, label, number)
+    assert "checks.html" in html, "the guide does not point to the 検証一覧"
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +227,8 @@ def test_page_in_browser(browser, server, page_name):
                 "a[href*='colab.research.google.com']", "els => els.map(e => e.href)"
             )
             assert want in hrefs, f"Colab link {hrefs} is not {want}"
+            student = want.replace(f"/{branch}/book/", f"/{branch}/student/")
+            assert student in hrefs, f"no Colab link to the student edition {student}"
         assert not _unexpected(errors), errors
     finally:
         page.context.close()
