@@ -153,14 +153,28 @@ def _meta(grade_id: str, *, solution: bool, points: float | None = None) -> dict
     return {"nbgrader": meta}
 
 
-def source_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def source_notebook(nb: nbformat.NotebookNode, chapter: int | None = None) -> nbformat.NotebookNode:
     """The nbgrader source (instructor) version of a chapter: every solution replaced by
-    solution regions, autograded test cells and a manually graded answer cell."""
+    solution regions, autograded test cells and a manually graded answer cell. The MyST
+    markers around an exercise, which Jupyter and Colab would show as raw text, become a
+    heading 練習 ``chapter``.k as the site numbers it."""
     by_label = {e.label: e for e in exercises(nb)}
     out = nbformat.v4.new_notebook(metadata=nb.metadata)
-    cells, i = nb.cells, 0
+    cells, i, k = nb.cells, 0, 0
     while i < len(cells):
-        start = _SOLUTION_START.match(cells[i].source) if cells[i].cell_type == "markdown" else None
+        markdown = cells[i].cell_type == "markdown"
+        opening = _EXERCISE_START.match(cells[i].source) if markdown else None
+        if opening:
+            k += 1
+            number = f"{chapter}.{k}" if chapter is not None else str(k)
+            heading = f"#### 練習 {number} {opening.group(1).strip()}".rstrip()
+            out.cells.append(nbformat.v4.new_markdown_cell(heading, id=cells[i].id))
+            i += 1
+            continue
+        if markdown and cells[i].source.startswith("```{exercise-end}"):
+            i += 1
+            continue
+        start = _SOLUTION_START.match(cells[i].source) if markdown else None
         if not start:
             out.cells.append(cells[i])
             i += 1
@@ -216,7 +230,7 @@ def generate(ids: list[str], course: Path = COURSE, student: Path = STUDENT) -> 
         nb = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
         folder = course / "source" / chapter
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(source_notebook(nb), folder / f"{chapter}.ipynb")
+        nbformat.write(source_notebook(nb, int(chapter[:2])), folder / f"{chapter}.ipynb")
         result = api.generate_assignment(chapter, force=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{result['log']}")
@@ -279,7 +293,7 @@ def _autograde_reference(ids: list[str]) -> int:
     for chapter in ids:
         nb = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
         with tempfile.TemporaryDirectory() as tmp:
-            scores, _ = autograde(chapter, source_notebook(nb), Path(tmp))
+            scores, _ = autograde(chapter, source_notebook(nb, int(chapter[:2])), Path(tmp))
         for grade_id, (score, points) in sorted(scores.items()):
             failed += score < points
             print(f"{chapter} {grade_id}: {score:g} / {points:g}")

@@ -154,6 +154,18 @@ def test_student_edition_keeps_the_colab_set_up(chapter):
     assert student.cells[0].source == _read(chapter).cells[0].source
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_edition_numbers_exercises_as_the_site(chapter):
+    """Jupyter and Colab do not read MyST's exercise markers: in the student edition each
+    exercise opens with a heading 練習 N.k, numbered as on the site, and no marker is left."""
+    student = nbformat.read(ROOT / "student" / f"{chapter}.ipynb", as_version=4)
+    shown = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+    assert "{exercise-" not in shown and "{solution-" not in shown
+    n = len(course.exercises(_read(chapter)))
+    headings = re.findall(r"^#### 練習 (\d+)\.(\d+)", shown, flags=re.M)
+    assert headings == [(str(int(chapter[:2])), str(k)) for k in range(1, n + 1)]
+
+
 # A submission of chapter 2 with one wrong answer (exercise 1 counts each update twice), one
 # unanswered exercise (3) and one check cell a student rewrote to fail (the next check cell).
 CHAPTER, WRONG_LINE, WRONG_BY = "02_perceptron", "updates += 1", "updates += 2"
