@@ -20,7 +20,6 @@ writes ``course/release/<id>/<id>.ipynb``, and that is copied to ``student/<id>.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 import sys
@@ -206,10 +205,6 @@ def nbgrader_config() -> object:
     """The course's nbgrader configuration (``course/nbgrader_config.py``)."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    # nbgrader runs the `alembic` command of its environment, which need not be on PATH
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ["PATH"].split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
     return PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
 
 

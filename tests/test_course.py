@@ -7,7 +7,10 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -164,6 +167,27 @@ def test_student_edition_numbers_exercises_as_the_site(chapter):
     n = len(course.exercises(_read(chapter)))
     headings = re.findall(r"^#### 練習 (\d+)\.(\d+)", shown, flags=re.M)
     assert headings == [(str(int(chapter[:2])), str(k)) for k in range(1, n + 1)]
+
+
+def test_nbgrader_command_runs_in_the_course_folder(tmp_path):
+    """The instructor guide has teachers run `nbgrader …` in course/ without activating .venv:
+    the course's configuration makes that work (nbgrader itself calls `alembic`)."""
+    shutil.copy(ROOT / "course" / "nbgrader_config.py", tmp_path)
+    chapter = CHAPTERS[0]
+    (tmp_path / "source" / chapter).mkdir(parents=True)
+    nbformat.write(
+        course.source_notebook(_read(chapter)), tmp_path / "source" / chapter / "a.ipynb"
+    )
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    result = subprocess.run(
+        [nbgrader, "generate_assignment", chapter],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "release" / chapter / "a.ipynb").exists()
 
 
 # A submission of chapter 2 with one wrong answer (exercise 1 counts each update twice), one
