@@ -84,10 +84,12 @@ def _stars(text: str) -> int:
 
 
 def _title(opening: str, statement: str) -> str:
-    title = re.sub(r"★+", "", opening).strip()
+    """The exercise's title without its ★ and any aside that holds them, as (コード・★★)."""
+    stars = re.compile(r"[(（][^)）]*★[^)）]*[)）]|★+")
+    title = stars.sub("", opening).strip()
     if not title:
         bold = re.search(r"\*\*(.+?)\*\*", statement)
-        title = re.sub(r"[(（][^)）]*[)）]|★+", "", bold.group(1)).strip(" 。") if bold else ""
+        title = stars.sub("", bold.group(1)).strip(" 。") if bold else ""
     return title or statement.strip().split("\n")[0][:40] + "…"
 
 

@@ -76,10 +76,14 @@ def test_every_solution_splits_work_from_checks(chapter):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_exercise_is_graded(chapter):
     """Each exercise has a graded cell (an autograded check or a written answer) and a
-    difficulty, so its points are its ★."""
+    difficulty, so its points are its ★, and a title without the ★ (the instructor guide's
+    table shows the difficulty in a column of its own)."""
     for ex in course.exercises(_read(chapter)):
         assert 1 <= ex.stars <= 3, f"{chapter} {ex.label}: no ★ difficulty"
         assert ex.tests or ex.answer, f"{chapter} {ex.label}: nothing to grade"
+        assert ex.title and not re.search(r"★|[(（]\s*[)）]", ex.title), (
+            f"{chapter} {ex.label}: title {ex.title!r} keeps its difficulty"
+        )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

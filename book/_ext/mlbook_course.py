@@ -26,11 +26,11 @@ import course  # noqa: E402
 
 CHAPTER = re.compile(r"book/(\d\d_\w+)$")
 COLUMNS = [
-    ("練習", 14),
-    ("難易度", 8),
+    ("練習", 28),
+    ("難易度", 9),
     ("自動採点", 9),
     ("手で採点", 9),
-    ("自動採点が確かめること", 60),
+    ("自動採点が確かめること", 45),
 ]
 
 
@@ -88,6 +88,12 @@ def _cells(*texts: str | nodes.Node) -> nodes.row:
     return row
 
 
+def _inline(text: str) -> list[nodes.Node]:
+    """Text with its ``$x$`` (a letter or two in a title) set in italics, as the math is."""
+    parts = re.split(r"\$([^$]+)\$", text)
+    return [nodes.emphasis(text=p) if i % 2 else nodes.Text(p) for i, p in enumerate(parts) if p]
+
+
 def _table(app: Sphinx, fromdocname: str, chapter: str) -> nodes.table:
     nb = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
     uri = app.builder.get_relative_uri(fromdocname, f"book/{chapter}")
@@ -104,7 +110,7 @@ def _table(app: Sphinx, fromdocname: str, chapter: str) -> nodes.table:
         checks = list(dict.fromkeys(label for t in ex.tests for label in course.check_labels(t)))
         link = nodes.reference("", f"練習 {int(chapter[:2])}.{k}", internal=True)
         link["refuri"] = f"{uri}#{ex.label}"
-        title = nodes.paragraph("", "", link, nodes.Text(f" {ex.title}"))
+        title = nodes.paragraph("", "", link, *_inline(f" {ex.title}"))
         body += _cells(
             title,
             "★" * ex.stars,
