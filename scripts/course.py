@@ -35,6 +35,7 @@ MARKER = "# 答え合わせ"
 NOTE_TAG = "exercise-note"
 _SOLUTION_START = re.compile(r"```\{solution-start\}\s+(\S+)")
 _EXERCISE_START = re.compile(r"```\{exercise-start\}(.*)")
+_EXERCISE_END = "```{exercise-end}"
 
 
 @dataclass
@@ -103,7 +104,7 @@ def exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
         if start:
             label = re.search(r":label:\s*(\S+)", source).group(1)
             j, body = i + 1, []
-            while not cells[j].source.startswith("```{exercise-end}"):
+            while not cells[j].source.startswith(_EXERCISE_END):
                 body.append(cells[j].source)
                 j += 1
             statement = "\n\n".join(body)
@@ -154,7 +155,7 @@ def _meta(grade_id: str, *, solution: bool, points: float | None = None) -> dict
     return {"nbgrader": meta}
 
 
-def source_notebook(nb: nbformat.NotebookNode, chapter: int | None = None) -> nbformat.NotebookNode:
+def source_notebook(nb: nbformat.NotebookNode, chapter: int) -> nbformat.NotebookNode:
     """The nbgrader source (instructor) version of a chapter: every solution replaced by
     solution regions, autograded test cells and a manually graded answer cell. The MyST
     markers around an exercise, which Jupyter and Colab would show as raw text, become a
@@ -167,12 +168,11 @@ def source_notebook(nb: nbformat.NotebookNode, chapter: int | None = None) -> nb
         opening = _EXERCISE_START.match(cells[i].source) if markdown else None
         if opening:
             k += 1
-            number = f"{chapter}.{k}" if chapter is not None else str(k)
-            heading = f"#### 練習 {number} {opening.group(1).strip()}".rstrip()
+            heading = f"#### 練習 {chapter}.{k} {opening.group(1).strip()}".rstrip()
             out.cells.append(nbformat.v4.new_markdown_cell(heading, id=cells[i].id))
             i += 1
             continue
-        if markdown and cells[i].source.startswith("```{exercise-end}"):
+        if markdown and cells[i].source.startswith(_EXERCISE_END):
             i += 1
             continue
         start = _SOLUTION_START.match(cells[i].source) if markdown else None

@@ -180,7 +180,8 @@ def test_nbgrader_command_runs_in_the_course_folder(tmp_path):
     chapter = CHAPTERS[0]
     (tmp_path / "source" / chapter).mkdir(parents=True)
     nbformat.write(
-        course.source_notebook(_read(chapter)), tmp_path / "source" / chapter / "a.ipynb"
+        course.source_notebook(_read(chapter), int(chapter[:2])),
+        tmp_path / "source" / chapter / "a.ipynb",
     )
     nbgrader = str(Path(sys.executable).parent / "nbgrader")
     result = subprocess.run(
@@ -209,7 +210,7 @@ def test_autograde_full_marks_and_a_wrong_answer(tmp_path):
     """nbgrader's autograde gives the chapter's own solutions full marks; a wrong answer and an
     unanswered exercise lose exactly the points of their checks, the graded notebook shows the
     Japanese message of the check that failed, and a rewritten check cell is restored."""
-    source = course.source_notebook(_read(CHAPTER))
+    source = course.source_notebook(_read(CHAPTER), int(CHAPTER[:2]))
     scores, _ = course.autograde(CHAPTER, source, tmp_path, student_id="right")
     assert scores and all(score == points for score, points in scores.values()), scores
 
