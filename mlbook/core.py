@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -25,6 +26,7 @@ __all__ = [
     "size_for",
     "Timer",
     "TrainLog",
+    "compare_times",
     "timeit",
 ]
 
@@ -230,7 +232,8 @@ def timeit(
     warmup: int = 1,
     device: torch.device | str | None = None,
 ) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeat`` runs after ``warmup`` runs."""
+    """Median wall-clock seconds of ``fn()`` over ``repeat`` runs after ``warmup`` runs: a figure
+    to show. A claim that compares times measures them with :func:`compare_times`."""
     if not callable(fn):
         raise ValueError("fn must be a callable taking no arguments")
     if repeat < 1 or warmup < 0:
@@ -243,3 +246,39 @@ def timeit(
             fn()
         times.append(t.elapsed)
     return statistics.median(times)
+
+
+def compare_times(
+    fns: Mapping[Hashable, Callable[[], object]],
+    rounds: int = 5,
+    min_seconds: float = 0.02,
+    device: torch.device | str | None = None,
+) -> dict[Hashable, float]:
+    """Seconds per call of each function, the shortest over ``rounds`` interleaved rounds.
+
+    For claims that compare times (a ratio, a speed-up). Each round times every function in
+    turn, so a disturbance that lasts (another program, a slower clock) falls on all of them
+    instead of on the one being measured then, and the shortest round of each is its least
+    disturbed. Within a round a function is called ``n`` times in a row, ``n`` chosen once so
+    that the ``n`` calls last about ``min_seconds``: short calls are not timed one at a time.
+    """
+    if not fns or not all(callable(fn) for fn in fns.values()):
+        raise ValueError(
+            "fns must be a non-empty mapping of names to callables taking no arguments"
+        )
+    if rounds < 1 or not min_seconds > 0:
+        raise ValueError(f"need rounds >= 1 and min_seconds > 0, got {rounds=}, {min_seconds=}")
+    calls = {}
+    for name, fn in fns.items():
+        fn()  # warm-up: first-call costs (allocation, dispatch caches) are not what is compared
+        with Timer(device) as t:
+            fn()
+        calls[name] = max(1, math.ceil(min_seconds / max(t.elapsed, 1e-9)))
+    best = dict.fromkeys(fns, math.inf)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            with Timer(device) as t:
+                for _ in range(calls[name]):
+                    fn()
+            best[name] = min(best[name], t.elapsed / calls[name])
+    return best

@@ -1,3 +1,4 @@
+import itertools
 import time
 
 import numpy as np
@@ -154,3 +155,25 @@ def test_single_thread_restores_the_setting():
     with pytest.raises(RuntimeError), mlbook.single_thread():
         raise RuntimeError("restored even on error")
     assert torch.get_num_threads() == before
+
+
+def test_compare_times_interleaves_rounds_and_reports_per_call_seconds():
+    order = []
+    fns = {
+        "short": lambda: order.append("short") or time.sleep(0.001),
+        "long": lambda: order.append("long") or time.sleep(0.004),
+    }
+    times = mlbook.compare_times(fns, rounds=3, min_seconds=0.01)
+    assert list(times) == ["short", "long"]
+    assert 0.0009 < times["short"] < 0.004 < times["long"] < 0.04
+    # warm-up and calibration (2 calls each), then rounds that alternate between the two
+    timed = order[4:]
+    assert timed[0] == "short" and "long" in timed and timed[-1] == "long"
+    switches = sum(a != b for a, b in itertools.pairwise(timed))
+    assert switches == 2 * 3 - 1
+    with pytest.raises(ValueError, match="rounds"):
+        mlbook.compare_times(fns, rounds=0)
+    with pytest.raises(ValueError, match="mapping"):
+        mlbook.compare_times({"x": 42})
+    with pytest.raises(ValueError, match="mapping"):
+        mlbook.compare_times({})
