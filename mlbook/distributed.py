@@ -8,6 +8,7 @@ processes started and joined within the call) or by ``torchrun`` (``scripts/ddp_
 from __future__ import annotations
 
 import copy
+import math
 import os
 import socket
 import time
@@ -95,20 +96,21 @@ def _tensor_parallel_gap(rank: int, world_size: int, seed: int) -> float:
 
 
 def _allreduce_seconds(sizes: list[int], repeat: int = 7) -> list[float]:
-    """The fastest of ``repeat`` all-reduces of each size: the minimum drops the delays other
-    processes on a busy machine add, which swamp the microseconds of a small message."""
-    out = []
-    for n in sizes:
-        t = torch.ones(n)
+    """The fastest of ``repeat`` all-reduces of each size, the sizes taken in turn in each round
+    (as in :func:`mlbook.core.compare_times`): the minimum drops the delays other processes on a
+    busy machine add, which swamp the microseconds of a small message, and a delay that lasts
+    falls on every size rather than on the one measured then."""
+    tensors = [torch.ones(n) for n in sizes]
+    for t in tensors:
         dist.all_reduce(t)  # warm-up
-        times = []
-        for _ in range(repeat):
+    best = [math.inf] * len(sizes)
+    for _ in range(repeat):
+        for i, t in enumerate(tensors):
             dist.barrier()
             start = time.perf_counter()
             dist.all_reduce(t)
-            times.append(time.perf_counter() - start)
-        out.append(min(times))
-    return out
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def _fsdp_share(rank: int, world_size: int, seed: int) -> float:
