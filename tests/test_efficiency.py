@@ -101,6 +101,20 @@ def test_quantize_int8_error_and_scales(dim):
     assert q.abs().amax(dim=1 - dim % 2).eq(127).all()  # each channel's max uses the full range
 
 
+def test_quantize_int8_error_bound_in_float32():
+    """Weights a few ulps from a half step: the error exceeds s/2 only by fp32 rounding, at most
+    256 eps relative (w/s and q*s each off by up to 127 eps/2 in units of s), the bound chapter
+    15 checks: a bound of exactly s/2 fails in fp32."""
+    eps = torch.finfo(torch.float32).eps
+    s = torch.tensor(1.0) / 127
+    halves = (torch.arange(127) + 0.5) * s
+    steps = torch.arange(-64, 65).float()
+    w = torch.cat([(halves[:, None] * (1 + steps * eps)).flatten(), torch.ones(1)])[None]
+    q, scale = quantize_int8(w)
+    ratio = ((dequantize(q, scale) - w).abs() / (scale / 2)).max().item()
+    assert 1 < ratio <= 1 + 256 * eps
+
+
 def test_quantize_int8_zero_channel_and_1d():
     w = torch.zeros(3, 4)
     q, s = quantize_int8(w)
