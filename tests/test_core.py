@@ -165,7 +165,7 @@ def test_compare_times_interleaves_rounds_and_reports_per_call_seconds():
     }
     times = mlbook.compare_times(fns, rounds=3, min_seconds=0.01)
     assert list(times) == ["short", "long"]
-    assert 0.0009 < times["short"] < 0.004 < times["long"] < 0.04
+    assert 0.0009 < times["short"] < times["long"] and times["long"] > 0.0039
     # warm-up and calibration (2 calls each), then rounds that alternate between the two
     timed = order[4:]
     assert timed[0] == "short" and "long" in timed and timed[-1] == "long"
