@@ -268,17 +268,17 @@ def compare_times(
         )
     if rounds < 1 or not min_seconds > 0:
         raise ValueError(f"need rounds >= 1 and min_seconds > 0, got {rounds=}, {min_seconds=}")
-    calls = {}
+    repeats = {}
     for name, fn in fns.items():
         fn()  # warm-up: first-call costs (allocation, dispatch caches) are not what is compared
         with Timer(device) as t:
             fn()
-        calls[name] = max(1, math.ceil(min_seconds / max(t.elapsed, 1e-9)))
+        repeats[name] = max(1, math.ceil(min_seconds / max(t.elapsed, 1e-9)))
     best = dict.fromkeys(fns, math.inf)
     for _ in range(rounds):
         for name, fn in fns.items():
             with Timer(device) as t:
-                for _ in range(calls[name]):
+                for _ in range(repeats[name]):
                     fn()
-            best[name] = min(best[name], t.elapsed / calls[name])
+            best[name] = min(best[name], t.elapsed / repeats[name])
     return best
